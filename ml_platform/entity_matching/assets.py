@@ -1,0 +1,250 @@
+"""The entity-matching asset graph, in pipeline order: import → blocking → pairs → features →
+model → scores → matches (exported) and the review queue (back to people)."""
+
+from __future__ import annotations
+
+import io
+
+import dagster as dg
+import pandas as pd
+
+from ml_platform.core import artifacts
+from ml_platform.core.storage import ObjectStore
+from ml_platform.core.warehouse import Warehouse
+from ml_platform.datasets.records import validate_feedback, validate_records
+from ml_platform.entity_matching import batches, blocking, features, matching, model, training
+from ml_platform.entity_matching.resources import MatchingPolicy
+
+import_batches = dg.DynamicPartitionsDefinition(name="em_import_batches")
+ALL_BATCHES = dg.AllPartitionMapping()
+GROUP = "entity_matching"
+QUALITY_CHECK = "em_model_meets_quality_floors"
+
+
+@dg.asset(
+    partitions_def=import_batches, group_name=GROUP, io_manager_key="warehouse_io_manager",
+    kinds={"pandas", "sql"},
+)
+def em_sources(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, policy: MatchingPolicy
+) -> dg.Output[pd.DataFrame]:
+    """Source records that landed in this batch's `modified_at` window, validated."""
+    batch = batches.get_batch(warehouse, context.partition_key)
+    rows = batches.read_sources(warehouse, batch)
+    records = validate_records(rows, policy.schema(), f"table {batches.LANDING_SOURCES}")
+    return dg.Output(records, metadata={"rows": len(records), "window": f"({batch.sources_after}, {batch.sources_until}]"})
+
+
+@dg.asset(
+    partitions_def=import_batches, group_name=GROUP, io_manager_key="warehouse_io_manager",
+    kinds={"pandas", "sql"},
+)
+def em_targets(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, policy: MatchingPolicy
+) -> dg.Output[pd.DataFrame]:
+    """Target records added in this batch (ids after the previous batch's last id), validated."""
+    batch = batches.get_batch(warehouse, context.partition_key)
+    rows = batches.read_targets(warehouse, batch)
+    records = validate_records(rows, policy.schema(), f"table {batches.LANDING_TARGETS}")
+    return dg.Output(records, metadata={"rows": len(records), "ids": f"({batch.targets_after}, {batch.targets_until}]"})
+
+
+@dg.asset(
+    group_name=GROUP, io_manager_key="warehouse_io_manager", kinds={"pandas", "sql"},
+    ins={"em_sources": dg.AssetIn(partition_mapping=ALL_BATCHES),
+         "em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES)},
+)
+def em_feedback(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    em_sources: pd.DataFrame,
+    em_targets: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """Every reviewed pair (latest label wins): stored feedback plus rows landed since its newest."""
+    stored = _stored_table(warehouse, "em_feedback")
+    landed = batches.read_new_feedback(warehouse, batches.stored_feedback_watermark(warehouse))
+    new = validate_feedback(
+        landed, f"table {batches.LANDING_FEEDBACK}",
+        source_ids=set(em_sources["id"]), target_ids=set(em_targets["id"]),
+    )
+    combined = pd.concat([stored[new.columns] if len(stored) else None, new], ignore_index=True)
+    combined = combined.drop_duplicates(["source_id", "target_id"], keep="last", ignore_index=True)
+    return dg.Output(combined, metadata={
+        "rows": len(combined), "new_rows": len(new),
+        "matches": int((combined["label"] == 1).sum()) if len(combined) else 0,
+    })
+
+
+@dg.asset(
+    group_name=GROUP, io_manager_key="warehouse_io_manager", kinds={"pandas", "sql"},
+    ins={"em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES)},
+)
+def em_target_blocks(
+    warehouse: Warehouse, policy: MatchingPolicy, em_targets: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    """The cumulative block index of all targets; each run keys only the targets not yet in it."""
+    index = _stored_table(warehouse, "em_target_blocks")
+    known = set(index["id"]) if len(index) else set()
+    new_targets = em_targets[~em_targets["id"].isin(known)]
+    new_keys = blocking.block_keys(new_targets, policy.blocking_rules())
+    index = pd.concat([index[new_keys.columns] if len(index) else None, new_keys], ignore_index=True)
+    return dg.Output(index, metadata={"keys": len(index), "targets_added": len(new_targets)})
+
+
+@dg.asset(partitions_def=import_batches, group_name=GROUP, kinds={"pandas"})
+def em_source_blocks(policy: MatchingPolicy, em_sources: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """Block keys of this batch's sources, under the same rules as the target index."""
+    keys = blocking.block_keys(em_sources, policy.blocking_rules())
+    return dg.Output(keys, metadata={"keys": len(keys)})
+
+
+@dg.asset(
+    partitions_def=import_batches, group_name=GROUP, kinds={"pandas"},
+    ins={"em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES)},
+)
+def em_candidate_pairs(
+    warehouse: Warehouse,
+    policy: MatchingPolicy,
+    em_source_blocks: pd.DataFrame,
+    em_target_blocks: pd.DataFrame,
+    em_sources: pd.DataFrame,
+    em_targets: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """Source/target pairs that share a block key: the only pairs the model will ever score."""
+    pairs, stats = blocking.candidate_pairs(
+        em_source_blocks, em_target_blocks, policy.blocking_rules(),
+        max_block_pairs=policy.max_block_pairs,
+    )
+    metadata: dict[str, object] = {
+        "pairs": stats.pairs,
+        "reduction_ratio": blocking.reduction_ratio(stats.pairs, len(em_sources), len(em_targets)),
+        "pairs_per_rule": stats.pairs_per_rule,
+        "skipped_blocks": stats.skipped_blocks,
+    }
+    truth = batches.read_truth(warehouse)
+    if truth is not None:
+        in_batch = truth[truth["source_id"].isin(em_sources["id"]) & truth["target_id"].isin(em_targets["id"])]
+        metadata["pair_completeness"] = blocking.pair_completeness(pairs, in_batch)
+    return dg.Output(pairs, metadata=metadata)
+
+
+@dg.asset(
+    partitions_def=import_batches, group_name=GROUP, kinds={"pandas"},
+    ins={"em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES)},
+)
+def em_features(
+    policy: MatchingPolicy,
+    em_candidate_pairs: pd.DataFrame,
+    em_sources: pd.DataFrame,
+    em_targets: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """String, date and code similarities of every candidate pair, by column type."""
+    table = features.compare(em_candidate_pairs, em_sources, em_targets, policy.schema().columns)
+    return dg.Output(table, metadata={"pairs": len(table), "features": len(features.feature_columns(table))})
+
+
+@dg.asset(
+    group_name=GROUP, kinds={"scikitlearn"},
+    ins={"em_features": dg.AssetIn(partition_mapping=ALL_BATCHES)},
+    check_specs=[dg.AssetCheckSpec(QUALITY_CHECK, asset="em_model", blocking=True,
+                                   description="Precision and recall on held-out feedback are at or above the policy's floors.")],
+)
+def em_model(
+    context: dg.AssetExecutionContext,
+    policy: MatchingPolicy,
+    object_store: ObjectStore,
+    em_features: dict[str, pd.DataFrame],
+    em_feedback: pd.DataFrame,
+):
+    """Fellegi–Sunter match model: EM on all candidate pairs, steered by human feedback."""
+    table = pd.concat(list(em_features.values()), ignore_index=True)
+    previous = object_store.read_object("em_model")
+    matcher = training.train_matcher(
+        table, em_feedback, policy.schema().columns, previous=previous,
+        threshold=policy.threshold, holdout_share=policy.holdout_share,
+        max_pairs=policy.max_training_pairs,
+    )
+    scores = matcher.probabilities(table)
+    plots = {"match_probabilities": artifacts.score_histogram(scores)}
+    yield dg.Output(matcher, metadata=artifacts.model_metadata(
+        metrics=matcher.metrics, params=matcher.params, plots=plots))
+    yield _quality_check(matcher, policy)
+
+
+def _quality_check(matcher: training.TrainedMatcher, policy: MatchingPolicy) -> dg.AssetCheckResult:
+    metrics = matcher.metrics
+    if not metrics.get("held_out_labels"):
+        return dg.AssetCheckResult(
+            check_name=QUALITY_CHECK, passed=True,
+            metadata={"note": "no held-out feedback yet: quality cannot be measured (cold start)"},
+        )
+    precision, recall = metrics["held_out_precision"], metrics["held_out_recall"]
+    return dg.AssetCheckResult(
+        check_name=QUALITY_CHECK,
+        passed=precision >= policy.min_precision and recall >= policy.min_recall,
+        metadata={"held_out_precision": precision, "held_out_recall": recall,
+                  "min_precision": policy.min_precision, "min_recall": policy.min_recall,
+                  "held_out_labels": int(metrics["held_out_labels"])},
+    )
+
+
+@dg.asset(partitions_def=import_batches, group_name=GROUP, kinds={"pandas"})
+def em_scores(em_features: pd.DataFrame, em_model: training.TrainedMatcher) -> dg.Output[pd.DataFrame]:
+    """Match probability of every candidate pair in the batch."""
+    scores = em_features[["source_id", "target_id"]].assign(probability=em_model.probabilities(em_features))
+    return dg.Output(scores, metadata={"pairs": len(scores), "mean_probability": float(scores["probability"].mean()) if len(scores) else 0.0})
+
+
+@dg.asset(
+    partitions_def=import_batches, group_name=GROUP, io_manager_key="warehouse_io_manager",
+    kinds={"pandas", "sql", "csv", "parquet"},
+)
+def em_matches(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    object_store: ObjectStore,
+    policy: MatchingPolicy,
+    em_scores: pd.DataFrame,
+    em_features: pd.DataFrame,
+    em_model: training.TrainedMatcher,
+) -> dg.Output[pd.DataFrame]:
+    """The best target per source above the threshold, with the columns that decided it; exported."""
+    chosen = matching.select_matches(em_scores, threshold=policy.threshold, one_to_one=policy.one_to_one)
+    rows = chosen.merge(em_features, on=["source_id", "target_id"], how="left")
+    chosen = chosen.assign(explanation=model.explain(em_model.pipeline, rows).to_numpy())
+    chosen = chosen.rename(columns={"probability": "score"})
+    csv = io.StringIO()
+    chosen.to_csv(csv, index=False)
+    parquet = io.BytesIO()
+    chosen.to_parquet(parquet, index=False)
+    key = context.partition_key
+    metadata: dict[str, object] = {
+        "matches": len(chosen),
+        "csv": object_store.write_bytes(f"exports/em_matches/{key}.csv", csv.getvalue().encode()),
+        "parquet": object_store.write_bytes(f"exports/em_matches/{key}.parquet", parquet.getvalue()),
+        "preview": dg.MetadataValue.md(artifacts.markdown_table(chosen.head(10))),
+    }
+    truth = batches.read_truth(warehouse)
+    if truth is not None:
+        scored_sources = set(em_scores["source_id"])
+        metadata.update(matching.evaluate(
+            chosen.rename(columns={"score": "probability"}),
+            truth[truth["source_id"].isin(scored_sources)]))
+    return dg.Output(chosen, metadata=metadata)
+
+
+@dg.asset(
+    partitions_def=import_batches, group_name=GROUP, io_manager_key="warehouse_io_manager",
+    kinds={"pandas", "sql"},
+)
+def em_review_queue(policy: MatchingPolicy, em_scores: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """The pairs the model is least sure of, for people to label; their labels become feedback."""
+    queue = matching.review_queue(em_scores, size=policy.review_queue_size)
+    return dg.Output(queue, metadata={"pairs": len(queue)})
+
+
+def _stored_table(warehouse: Warehouse, table: str) -> pd.DataFrame:
+    """A cumulative asset's own previous rows (empty on its first materialisation)."""
+    if not warehouse.table_exists(table):
+        return pd.DataFrame()
+    return warehouse.read_table(table).drop(columns=["partition_key"], errors="ignore")

@@ -1,0 +1,20 @@
+"""The entity-matching product as one Definitions object (resources come from the platform)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ml_platform.entity_matching import assets, checks
+from ml_platform.entity_matching.jobs import entity_matching_job
+from ml_platform.entity_matching.resources import MatchingPolicy
+from ml_platform.entity_matching.schedules import em_nightly_schedule
+from ml_platform.entity_matching.sensors import em_feedback_sensor, em_new_records_sensor
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([assets]),
+    asset_checks=checks.ALL_CHECKS,
+    jobs=[entity_matching_job],
+    sensors=[em_new_records_sensor, em_feedback_sensor],
+    schedules=[em_nightly_schedule],
+    resources={"policy": MatchingPolicy()},
+)

@@ -1,0 +1,71 @@
+"""Link two record sets in one process: the CLI's and the benchmark's path through the same logic
+the Dagster assets run step by step."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ml_platform.entity_matching import blocking, features, matching, model
+
+
+@dataclass
+class LinkResult:
+    matches: pd.DataFrame
+    scores: pd.DataFrame
+    blocking: blocking.BlockingStats
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    seconds[stage] = time.perf_counter() - start
+
+
+def link(
+    sources: pd.DataFrame,
+    targets: pd.DataFrame,
+    columns: Mapping[str, str],
+    *,
+    blocking_rules: list[blocking.BlockingRule] | None = None,
+    feedback: pd.DataFrame | None = None,
+    threshold: float = 0.5,
+    one_to_one: bool = False,
+    max_block_pairs: int = 400,
+) -> LinkResult:
+    """Block, compare, fit the model (with feedback if given), score and pick matches."""
+    seconds: dict[str, float] = {}
+    rules = blocking_rules or blocking.rules_from_schema(columns)
+    with _timed(seconds, "blocking"):
+        pairs, stats = blocking.candidate_pairs(
+            blocking.block_keys(sources, rules),
+            blocking.block_keys(targets, rules),
+            rules,
+            max_block_pairs=max_block_pairs,
+        )
+        if feedback is not None and not feedback.empty:
+            # reviewed pairs are compared even when blocking missed them: they are the labels
+            pairs = pd.concat(
+                [pairs, feedback[["source_id", "target_id"]].astype("string")], ignore_index=True
+            ).drop_duplicates(ignore_index=True)
+    with _timed(seconds, "features"):
+        table = features.compare(pairs, sources, targets, columns)
+    with _timed(seconds, "training"):
+        match_model = model.build_model(columns)
+        match_model.fit(table, model.training_labels(table, feedback))
+    with _timed(seconds, "scoring"):
+        scores = table[["source_id", "target_id"]].assign(
+            probability=match_model.predict_proba(table)[:, 1]
+        )
+        chosen = matching.select_matches(scores, threshold=threshold, one_to_one=one_to_one)
+        chosen_features = chosen[["source_id", "target_id"]].merge(
+            table, on=["source_id", "target_id"], how="left"
+        )
+        chosen = chosen.assign(explanation=model.explain(match_model, chosen_features).to_numpy())
+    return LinkResult(matches=chosen, scores=scores, blocking=stats, seconds=seconds)

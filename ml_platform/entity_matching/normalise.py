@@ -1,0 +1,49 @@
+"""Value normalisation shared by blocking and comparison, so both see the same spelling of a value."""
+
+from __future__ import annotations
+
+import re
+
+import jellyfish
+import numpy as np
+import pandas as pd
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z ]+")
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Lower-case, punctuation to spaces, one space between words; missing stays missing."""
+    text = values.astype("string").str.lower()
+    text = text.str.replace(_NOT_ALNUM, " ", regex=True).str.replace(_SPACES, " ", regex=True)
+    text = text.str.strip()
+    return text.mask(text == "")
+
+
+def squeeze(values: pd.Series) -> pd.Series:
+    """Clean text with the spaces removed: 'har risn' and 'harrisn' are the same name typed twice."""
+    return clean_text(values).str.replace(" ", "", regex=False)
+
+
+def digits(values: pd.Series) -> pd.Series:
+    """Only the digits of a code or number ('4223 ' → '4223'); missing if none are left."""
+    text = values.astype("string").str.replace(r"\D+", "", regex=True)
+    return text.mask(text == "")
+
+
+def phonetic(values: pd.Series) -> pd.Series:
+    """Soundex of the squeezed value: tolerant to vowel typos and most phonetic misspellings."""
+    squeezed = squeeze(values)
+    unique = squeezed.dropna().unique()
+    codes = {value: jellyfish.soundex(value) for value in unique}
+    return squeezed.map(codes).astype("string")
+
+
+def first_word(values: pd.Series) -> pd.Series:
+    """The first word of a cleaned text, the part of an address or name least often corrupted."""
+    return clean_text(values).str.split(" ").str[0]
+
+
+def to_object_array(values: pd.Series) -> np.ndarray:
+    """Strings with '' for missing: the form rapidfuzz's vectorised scorers take."""
+    return values.astype("string").fillna("").to_numpy(dtype=object)
