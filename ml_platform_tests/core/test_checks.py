@@ -1,0 +1,229 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from ml_platform.core import checks
+from ml_platform.core.checks import expect
+
+PEOPLE_EXPECTATIONS = [
+    expect("column_values_to_not_be_null", column="person_id"),
+    expect("column_values_to_be_unique", column="person_id"),
+    expect("column_values_to_be_in_set", column="state", value_set=["nsw", "vic", "qld"]),
+    expect("column_values_to_be_between", column="age", min_value=0, max_value=120),
+    expect("column_values_to_match_regex", column="postcode", regex=r"^\d{4}$"),
+    expect("table_row_count_to_be_between", min_value=1, max_value=1000),
+    expect("compound_columns_to_be_unique", column_list=["surname", "date_of_birth"]),
+]
+
+
+def people(n: int = 10) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "person_id": [f"p{i}" for i in range(n)],
+            "surname": [f"surname{i}" for i in range(n)],
+            "date_of_birth": [f"1990010{i % 9 + 1}" for i in range(n)],
+            "state": ["nsw", "vic", "qld"] * (n // 3) + ["nsw"] * (n % 3),
+            "age": [20 + i for i in range(n)],
+            "postcode": [f"{2000 + i}" for i in range(n)],
+        },
+        index=[f"row{i}" for i in range(n)],
+    )
+
+
+def people_with_known_bad_rows() -> pd.DataFrame:
+    df = people()
+    df.loc["row1", "person_id"] = None
+    df.loc["row3", "person_id"] = "p2"  # duplicates row2
+    df.loc[["row4", "row5"], "state"] = ["tas", "wa"]
+    df.loc["row6", "age"] = 430
+    df.loc["row7", "postcode"] = "20A7"
+    df.loc["row9", ["surname", "date_of_birth"]] = df.loc["row8", ["surname", "date_of_birth"]]
+    return df
+
+
+def md(result: dg.AssetCheckResult, key: str) -> str:
+    return result.metadata[key].value
+
+
+def test_clean_data_passes_every_expectation() -> None:
+    result = checks.run_expectations(people(), PEOPLE_EXPECTATIONS)
+
+    assert result.passed
+    assert result.metadata["failed"].value == 0
+    assert result.metadata["expectations"].value == len(PEOPLE_EXPECTATIONS)
+
+
+def test_bad_rows_fail_with_exact_counts() -> None:
+    result = checks.run_expectations(people_with_known_bad_rows(), PEOPLE_EXPECTATIONS)
+
+    assert not result.passed
+    assert result.severity == dg.AssetCheckSeverity.ERROR
+    counts = {
+        key.removesuffix(" unexpected_count"): value.value
+        for key, value in result.metadata.items()
+        if key.endswith(" unexpected_count")
+    }
+    assert counts == {
+        "column_values_to_not_be_null(person_id)": 1,
+        "column_values_to_be_unique(person_id)": 2,
+        "column_values_to_be_in_set(state)": 2,
+        "column_values_to_be_between(age)": 1,
+        "column_values_to_match_regex(postcode)": 1,
+        "compound_columns_to_be_unique(surname, date_of_birth)": 2,
+    }
+    assert result.metadata["failed"].value == 6
+    assert "FAILED" in md(result, "column_values_to_be_in_set(state)")
+    assert "unexpected_percent 20.00 %" in md(result, "column_values_to_be_in_set(state)")
+    assert "element_count 10" in md(result, "column_values_to_be_in_set(state)")
+
+
+def test_failing_rows_are_shown_as_they_are_in_the_data() -> None:
+    result = checks.run_expectations(people_with_known_bad_rows(), PEOPLE_EXPECTATIONS)
+
+    in_set = md(result, "column_values_to_be_in_set(state)")
+    assert "| row4 | tas | p4 |" in in_set  # original index, checked column first
+    assert "| row5 | wa | p5 |" in in_set
+    assert "| row6 |" not in in_set
+    duplicates = md(result, "column_values_to_be_unique(person_id)")
+    assert "| row2 | p2 |" in duplicates and "| row3 | p2 |" in duplicates
+    compound = md(result, "compound_columns_to_be_unique(surname, date_of_birth)")
+    assert "| row8 | surname8 | 19900109 |" in compound
+    assert "| row9 | surname8 | 19900109 |" in compound
+
+
+def test_sample_is_capped_but_the_count_is_not() -> None:
+    df = pd.DataFrame({"state": ["tas"] * 40 + ["nsw"] * 60})
+
+    result = checks.run_expectations(
+        df, [expect("column_values_to_be_in_set", column="state", value_set=["nsw"])], sample_rows=3
+    )
+
+    assert result.metadata["column_values_to_be_in_set(state) unexpected_count"].value == 40
+    assert md(result, "column_values_to_be_in_set(state)").count("| tas |") == 3
+
+
+def test_table_level_expectation_reports_what_it_observed() -> None:
+    result = checks.run_expectations(
+        people(5), [expect("table_row_count_to_be_between", min_value=10)]
+    )
+
+    assert not result.passed
+    assert "observed value 5" in md(result, "table_row_count_to_be_between")
+
+
+def test_missing_column_fails_and_names_the_column() -> None:
+    result = checks.run_expectations(
+        people(), [expect("column_values_to_not_be_null", column="email")]
+    )
+
+    assert not result.passed
+    assert 'The column "email" in BatchData does not exist' in md(
+        result, "column_values_to_not_be_null(email)"
+    )
+
+
+def test_great_expectations_objects_work_like_specs() -> None:
+    import great_expectations.expectations as gxe
+
+    result = checks.run_expectations(
+        people_with_known_bad_rows(), [gxe.ExpectColumnValuesToBeUnique(column="person_id")] * 2
+    )
+
+    assert result.metadata["column_values_to_be_unique(person_id) unexpected_count"].value == 2
+    assert "column_values_to_be_unique(person_id) #2" in result.metadata
+
+
+@dg.asset
+def persons() -> pd.DataFrame:
+    return people_with_known_bad_rows()
+
+
+@dg.asset
+def person_summary(persons: pd.DataFrame) -> int:
+    return len(persons)
+
+
+def materialize(
+    tmp_path: Path, *definitions: dg.AssetsDefinition | dg.AssetChecksDefinition, **kwargs: object
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        list(definitions),
+        resources={"io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path))},
+        raise_on_error=False,
+        **kwargs,
+    )
+
+
+def test_check_on_an_asset_reports_its_result_in_the_run(tmp_path: Path) -> None:
+    persons_are_valid = checks.expectation_check(
+        asset=persons,
+        name="persons_are_valid",
+        expectations=lambda: PEOPLE_EXPECTATIONS[:2],
+        description="Ids present and unique.",
+    )
+
+    result = materialize(tmp_path, persons, persons_are_valid)
+
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.check_name == "persons_are_valid"
+    assert not evaluation.passed
+    assert evaluation.metadata["column_values_to_be_unique(person_id) unexpected_count"].value == 2
+    assert "| row3 | p2 |" in evaluation.metadata["column_values_to_be_unique(person_id)"].value
+
+
+def test_failing_blocking_check_stops_the_downstream_asset(tmp_path: Path) -> None:
+    persons_are_valid = checks.expectation_check(
+        asset=persons,
+        name="persons_are_valid",
+        expectations=PEOPLE_EXPECTATIONS,
+        blocking=True,
+        description="Ids present and unique.",
+    )
+
+    result = materialize(tmp_path, persons, persons_are_valid, person_summary)
+
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert materialized == {dg.AssetKey("persons")}
+
+
+batches = dg.StaticPartitionsDefinition(["clean", "dirty"])
+
+
+@dg.asset(partitions_def=batches)
+def person_batches(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    return people() if context.partition_key == "clean" else people_with_known_bad_rows().head(4)
+
+
+def test_check_on_a_partitioned_asset_validates_only_the_partition_materialised(
+    tmp_path: Path,
+) -> None:
+    batch_is_valid = checks.expectation_check(
+        asset=person_batches,
+        name="batch_is_valid",
+        expectations=PEOPLE_EXPECTATIONS,
+        description="Every batch on its own.",
+    )
+
+    clean = materialize(tmp_path, person_batches, batch_is_valid, partition_key="clean")
+    dirty = materialize(tmp_path, person_batches, batch_is_valid, partition_key="dirty")
+
+    (clean_evaluation,) = clean.get_asset_check_evaluations()
+    (dirty_evaluation,) = dirty.get_asset_check_evaluations()
+    assert (clean_evaluation.partition, clean_evaluation.passed) == ("clean", True)
+    assert (dirty_evaluation.partition, dirty_evaluation.passed) == ("dirty", False)
+    assert dirty_evaluation.metadata["rows"].value == 4
+
+
+def test_defining_checks_does_not_import_great_expectations() -> None:
+    code = (
+        "import sys\n"
+        "from ml_platform.core import checks\n"
+        "checks.expectation_check(asset='a', name='a_is_valid', description='.',\n"
+        "    expectations=[checks.expect('column_values_to_be_unique', column='id')])\n"
+        "assert 'great_expectations' not in sys.modules\n"
+    )
+
+    subprocess.run([sys.executable, "-c", code], check=True)
