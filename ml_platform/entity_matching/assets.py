@@ -1,7 +1,6 @@
 """The entity-matching asset graph, in pipeline order: import → blocking → pairs → features →
 model → scores → matches (exported) and the review queue (back to people)."""
 
-from __future__ import annotations
 
 import io
 
@@ -158,9 +157,11 @@ def em_model(
 ):
     """Fellegi–Sunter match model: EM on all candidate pairs, steered by human feedback."""
     table = pd.concat(list(em_features.values()), ignore_index=True)
-    previous = object_store.read_object("em_model")
+    previous = object_store.read_value("em_model")
+    schema = policy.schema()
     matcher = training.train_matcher(
-        table, em_feedback, policy.schema().columns, previous=previous,
+        table, em_feedback, schema.columns, comparison_groups=schema.comparison_groups,
+        previous=previous,
         threshold=policy.threshold, holdout_share=policy.holdout_share,
         max_pairs=policy.max_training_pairs,
     )

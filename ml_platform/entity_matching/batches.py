@@ -8,7 +8,6 @@ its rows through the recorded window, so re-materialising a batch months later r
 same rows, and a batch is never imported twice.
 """
 
-from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime

@@ -7,7 +7,6 @@ only when every key is broken at once. Keys too common to be useful (a block tha
 more than ``max_block_pairs`` pairs) are skipped and counted, which keeps the pair count linear.
 """
 
-from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field

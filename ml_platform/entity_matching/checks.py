@@ -4,7 +4,6 @@ Checks on the imported records and on the export are blocking: a batch with brok
 reach blocking, and a malformed match table must not be exported.
 """
 
-from __future__ import annotations
 
 from ml_platform.core.checks import expect, expectation_check
 from ml_platform.entity_matching import assets

@@ -1,6 +1,5 @@
 """The entity-matching product as one Definitions object (resources come from the platform)."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -5,7 +5,6 @@ similarity is NaN when either side is missing (and a `<column>__missing` flag sa
 value is no evidence either way, which the model must be able to tell apart from a mismatch.
 """
 
-from __future__ import annotations
 
 from collections.abc import Mapping
 

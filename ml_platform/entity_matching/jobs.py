@@ -1,6 +1,5 @@
 """One job over the whole graph; sensors and the schedule choose how much of it a run needs."""
 
-from __future__ import annotations
 
 import dagster as dg
 

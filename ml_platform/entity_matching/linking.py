@@ -1,15 +1,15 @@
 """Link two record sets in one process: the CLI's and the benchmark's path through the same logic
 the Dagster assets run step by step."""
 
-from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ml_platform.datasets.schema import RecordSchema
 from ml_platform.entity_matching import blocking, features, matching, model
 
 
@@ -31,9 +31,8 @@ def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
 def link(
     sources: pd.DataFrame,
     targets: pd.DataFrame,
-    columns: Mapping[str, str],
+    schema: RecordSchema,
     *,
-    blocking_rules: list[blocking.BlockingRule] | None = None,
     feedback: pd.DataFrame | None = None,
     threshold: float = 0.5,
     one_to_one: bool = False,
@@ -41,7 +40,8 @@ def link(
 ) -> LinkResult:
     """Block, compare, fit the model (with feedback if given), score and pick matches."""
     seconds: dict[str, float] = {}
-    rules = blocking_rules or blocking.rules_from_schema(columns)
+    columns = schema.columns
+    rules = blocking.rules_from_schema(columns, schema.blocking)
     with _timed(seconds, "blocking"):
         pairs, stats = blocking.candidate_pairs(
             blocking.block_keys(sources, rules),
@@ -57,7 +57,7 @@ def link(
     with _timed(seconds, "features"):
         table = features.compare(pairs, sources, targets, columns)
     with _timed(seconds, "training"):
-        match_model = model.build_model(columns)
+        match_model = model.build_model(columns, schema.comparison_groups)
         match_model.fit(table, model.training_labels(table, feedback))
     with _timed(seconds, "scoring"):
         scores = table[["source_id", "target_id"]].assign(

@@ -1,6 +1,5 @@
 """From pair probabilities to decisions: matches, the review queue, and how good they are."""
 
-from __future__ import annotations
 
 import numpy as np
 import pandas as pd

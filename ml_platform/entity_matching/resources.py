@@ -1,6 +1,5 @@
 """What a team tunes about matching without touching code: schema, thresholds, quality floors."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """The nightly full run the original cron workflow did: import → features → train → score → export."""
 
-from __future__ import annotations
 
 import dagster as dg
 

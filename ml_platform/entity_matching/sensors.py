@@ -1,6 +1,5 @@
 """What starts entity-matching runs: new landed records (a new import batch) and enough new feedback."""
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 

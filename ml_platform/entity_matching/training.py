@@ -5,7 +5,6 @@ retrains) never reaches training; precision and recall on them are what the qual
 check. With no feedback yet there is nothing to measure against, which the result says.
 """
 
-from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ def train_matcher(
     feedback: pd.DataFrame,
     columns: Mapping[str, str],
     *,
+    comparison_groups: Mapping[str, list[str]] | None = None,
     previous: TrainedMatcher | None = None,
     threshold: float = 0.5,
     holdout_share: float = 0.2,
@@ -58,8 +58,9 @@ def train_matcher(
         keep |= labelled
         features, labels = features[keep], labels[keep]
 
-    pipeline = model.build_model(columns)
-    warm = previous is not None and previous.pipeline.named_steps["levels"].columns == dict(columns)
+    pipeline = model.build_model(columns, comparison_groups)
+    warm = previous is not None and previous.pipeline.named_steps["levels"].get_params() == \
+        pipeline.named_steps["levels"].get_params()
     if warm:
         pipeline = previous.pipeline
         pipeline.set_params(classifier__warm_start=True)
@@ -73,7 +74,7 @@ def train_matcher(
     }
     metrics.update(_held_out_quality(pipeline, held_out_rows, threshold))
     params = {"threshold": threshold, "holdout_share": holdout_share, "warm_start": warm,
-              "columns": dict(columns)}
+              "columns": dict(columns), "comparison_groups": dict(comparison_groups or {})}
     return TrainedMatcher(pipeline=pipeline, metrics=metrics, params=params)
 
 
