@@ -150,3 +150,13 @@ class ObjectStoreIOManager(dg.ConfigurableIOManagerFactory):
 
     def create_io_manager(self, context: dg.InitResourceContext) -> dg.UPathIOManager:
         return _FilesByTypeIOManager(base_path=self.store.path())
+
+
+def partition_values(loaded: Any) -> list[Any]:
+    """Every partition's value as read by an unpartitioned asset from a partitioned one.
+
+    Dagster's UPathIOManager hands over several partitions as `{partition_key: value}` but a lone
+    partition as the bare value; the first batch of a product would otherwise break its consumers.
+    Read such inputs with `dg.AssetIn(partition_mapping=..., dagster_type=dg.Any)`.
+    """
+    return list(loaded.values()) if isinstance(loaded, dict) else [loaded]

@@ -116,7 +116,9 @@ def validate_feedback(
             f"{origin}: column(s) {missing} are missing; expected {list(FEEDBACK_COLUMNS)}, "
             f"columns found: {found}"
         )
-    pairs = pd.DataFrame({column: _clean(df[column]) for column in FEEDBACK_COLUMNS})
+    # `modified_at` is kept when present: it is the incremental import's watermark
+    kept = [*FEEDBACK_COLUMNS, *(["modified_at"] if "modified_at" in found else [])]
+    pairs = pd.DataFrame({column: _clean(df[column]) for column in kept})
     pairs = pairs.reset_index(drop=True)
     for column, known in (("source_id", source_ids), ("target_id", target_ids)):
         rows.fail_on_first(pairs[column].isna(), f"column '{column}' is empty")

@@ -3,12 +3,13 @@ model → scores → matches (exported) and the review queue (back to people).""
 
 
 import io
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from ml_platform.core import artifacts
-from ml_platform.core.storage import ObjectStore
+from ml_platform.core.storage import ObjectStore, partition_values
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.datasets.records import validate_feedback, validate_records
 from ml_platform.entity_matching import batches, blocking, features, matching, model, training
@@ -102,6 +103,7 @@ def em_source_blocks(policy: MatchingPolicy, em_sources: pd.DataFrame) -> dg.Out
     ins={"em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES)},
 )
 def em_candidate_pairs(
+    context: dg.AssetExecutionContext,
     warehouse: Warehouse,
     policy: MatchingPolicy,
     em_source_blocks: pd.DataFrame,
@@ -110,8 +112,10 @@ def em_candidate_pairs(
     em_targets: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
     """Source/target pairs that share a block key: the only pairs the model will ever score."""
+    em_targets = _known_at(em_targets, context.partition_key)
+    target_keys = em_target_blocks[em_target_blocks["id"].isin(em_targets["id"])]
     pairs, stats = blocking.candidate_pairs(
-        em_source_blocks, em_target_blocks, policy.blocking_rules(),
+        em_source_blocks, target_keys, policy.blocking_rules(),
         max_block_pairs=policy.max_block_pairs,
     )
     metadata: dict[str, object] = {
@@ -132,19 +136,21 @@ def em_candidate_pairs(
     ins={"em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES)},
 )
 def em_features(
+    context: dg.AssetExecutionContext,
     policy: MatchingPolicy,
     em_candidate_pairs: pd.DataFrame,
     em_sources: pd.DataFrame,
     em_targets: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
     """String, date and code similarities of every candidate pair, by column type."""
+    em_targets = _known_at(em_targets, context.partition_key)
     table = features.compare(em_candidate_pairs, em_sources, em_targets, policy.schema().columns)
     return dg.Output(table, metadata={"pairs": len(table), "features": len(features.feature_columns(table))})
 
 
 @dg.asset(
     group_name=GROUP, kinds={"scikitlearn"},
-    ins={"em_features": dg.AssetIn(partition_mapping=ALL_BATCHES)},
+    ins={"em_features": dg.AssetIn(partition_mapping=ALL_BATCHES, dagster_type=dg.Any)},
     check_specs=[dg.AssetCheckSpec(QUALITY_CHECK, asset="em_model", blocking=True,
                                    description="Precision and recall on held-out feedback are at or above the policy's floors.")],
 )
@@ -152,11 +158,11 @@ def em_model(
     context: dg.AssetExecutionContext,
     policy: MatchingPolicy,
     object_store: ObjectStore,
-    em_features: dict[str, pd.DataFrame],
+    em_features: Any,
     em_feedback: pd.DataFrame,
 ):
     """Fellegi–Sunter match model: EM on all candidate pairs, steered by human feedback."""
-    table = pd.concat(list(em_features.values()), ignore_index=True)
+    table = pd.concat(partition_values(em_features), ignore_index=True)
     previous = object_store.read_value("em_model")
     schema = policy.schema()
     matcher = training.train_matcher(
@@ -174,10 +180,13 @@ def em_model(
 
 def _quality_check(matcher: training.TrainedMatcher, policy: MatchingPolicy) -> dg.AssetCheckResult:
     metrics = matcher.metrics
-    if not metrics.get("held_out_labels"):
+    held_out = int(metrics.get("held_out_labels", 0))
+    if held_out < policy.min_held_out_labels:
         return dg.AssetCheckResult(
             check_name=QUALITY_CHECK, passed=True,
-            metadata={"note": "no held-out feedback yet: quality cannot be measured (cold start)"},
+            metadata={"held_out_labels": held_out, "note": (
+                f"{held_out} held-out labels: too few to judge the model (needs "
+                f"{policy.min_held_out_labels}); the floors apply once enough feedback has arrived")},
         )
     precision, recall = metrics["held_out_precision"], metrics["held_out_recall"]
     return dg.AssetCheckResult(
@@ -242,6 +251,14 @@ def em_review_queue(policy: MatchingPolicy, em_scores: pd.DataFrame) -> dg.Outpu
     """The pairs the model is least sure of, for people to label; their labels become feedback."""
     queue = matching.review_queue(em_scores, size=policy.review_queue_size)
     return dg.Output(queue, metadata={"pairs": len(queue)})
+
+
+def _known_at(targets: pd.DataFrame, batch_key: str) -> pd.DataFrame:
+    """Targets imported up to and including this batch: a re-run of a batch compares against
+    exactly the targets its first run saw, so it reproduces its result."""
+    if "partition_key" not in targets.columns:  # a lone partition comes without the column
+        return targets
+    return targets[targets["partition_key"] <= batch_key]
 
 
 def _stored_table(warehouse: Warehouse, table: str) -> pd.DataFrame:

@@ -1,5 +1,4 @@
-"""The entity-matching product as one Definitions object (resources come from the platform)."""
-
+"""The entity-matching product as one Definitions object (storage resources come from the platform)."""
 
 import dagster as dg
 
@@ -9,11 +8,17 @@ from ml_platform.entity_matching.resources import MatchingPolicy
 from ml_platform.entity_matching.schedules import em_nightly_schedule
 from ml_platform.entity_matching.sensors import em_feedback_sensor, em_new_records_sensor
 
-defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([assets]),
-    asset_checks=checks.ALL_CHECKS,
-    jobs=[entity_matching_job],
-    sensors=[em_new_records_sensor, em_feedback_sensor],
-    schedules=[em_nightly_schedule],
-    resources={"policy": MatchingPolicy()},
-)
+
+def build_definitions(policy: MatchingPolicy | None = None) -> dg.Definitions:
+    """The product with a matching policy (defaults unless a caller, e.g. a test, tightens it)."""
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([assets]),
+        asset_checks=checks.ALL_CHECKS,
+        jobs=[entity_matching_job],
+        sensors=[em_new_records_sensor, em_feedback_sensor],
+        schedules=[em_nightly_schedule],
+        resources={"policy": policy or MatchingPolicy()},
+    )
+
+
+defs = build_definitions()

@@ -14,8 +14,9 @@ class MatchingPolicy(dg.ConfigurableResource):
     threshold: float = 0.5  # minimum match probability for an exported match
     one_to_one: bool = False  # each target matched at most once
     max_block_pairs: int = 400  # blocks that would produce more pairs than this are skipped
-    min_precision: float = 0.95  # on held-out feedback; below it the export is blocked
-    min_recall: float = 0.95
+    min_precision: float = 0.90  # on held-out feedback; below it the export is blocked
+    min_recall: float = 0.90
+    min_held_out_labels: int = 30  # fewer held-out labels than this cannot judge a model
     holdout_share: float = 0.2  # of feedback pairs kept out of training to measure the model
     review_queue_size: int = 100
     retrain_after_labels: int = 50  # new feedback rows that trigger a retrain

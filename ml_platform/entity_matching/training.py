@@ -84,7 +84,7 @@ def _held_out_quality(pipeline: Pipeline, rows: pd.DataFrame, threshold: float) 
     predicted = pipeline.predict_proba(rows)[:, 1] >= threshold
     actual = rows["label"].to_numpy() == 1
     tp = float((predicted & actual).sum())
-    precision = tp / predicted.sum() if predicted.sum() else 1.0
-    recall = tp / actual.sum() if actual.sum() else 1.0
+    precision = float(tp / predicted.sum()) if predicted.sum() else 1.0
+    recall = float(tp / actual.sum()) if actual.sum() else 1.0
     return {"held_out_labels": float(len(rows)), "held_out_precision": precision,
             "held_out_recall": recall}
