@@ -5,7 +5,8 @@ import dagster as dg
 from ml_platform.definitions import defs
 
 EM_ASSETS = {
-    "em_sources", "em_targets", "em_feedback", "em_target_blocks", "em_source_blocks",
+    "em_sources", "em_targets", "em_feedback", "em_target_blocks", "em_unmatched_sources",
+    "em_source_blocks",
     "em_candidate_pairs", "em_features", "em_model", "em_scores", "em_matches", "em_review_queue",
 }
 

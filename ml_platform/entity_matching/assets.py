@@ -91,11 +91,25 @@ def em_target_blocks(
     return dg.Output(index, metadata={"keys": len(index), "targets_added": len(new_targets)})
 
 
+@dg.asset(partitions_def=import_batches, group_name=GROUP, kinds={"pandas"}, deps=[em_sources])
+def em_unmatched_sources(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Output[pd.DataFrame]:
+    """Earlier sources no batch has matched yet: retried against this batch's new targets."""
+    rows = batches.unmatched_earlier_sources(warehouse, context.partition_key)
+    return dg.Output(rows, metadata={"rows": len(rows)})
+
+
 @dg.asset(partitions_def=import_batches, group_name=GROUP, kinds={"pandas"})
-def em_source_blocks(policy: MatchingPolicy, em_sources: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    """Block keys of this batch's sources, under the same rules as the target index."""
-    keys = blocking.block_keys(em_sources, policy.blocking_rules())
-    return dg.Output(keys, metadata={"keys": len(keys)})
+def em_source_blocks(
+    policy: MatchingPolicy, em_sources: pd.DataFrame, em_unmatched_sources: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    """Block keys of this batch's sources and of the retried ones (flagged `retry`)."""
+    rules = policy.blocking_rules()
+    keys = pd.concat([
+        blocking.block_keys(em_sources, rules).assign(retry=False),
+        blocking.block_keys(em_unmatched_sources, rules).assign(retry=True)
+        if len(em_unmatched_sources) else None,
+    ], ignore_index=True)
+    return dg.Output(keys, metadata={"keys": len(keys), "retried_sources": len(em_unmatched_sources)})
 
 
 @dg.asset(
@@ -113,21 +127,30 @@ def em_candidate_pairs(
 ) -> dg.Output[pd.DataFrame]:
     """Source/target pairs that share a block key: the only pairs the model will ever score."""
     em_targets = _known_at(em_targets, context.partition_key)
-    target_keys = em_target_blocks[em_target_blocks["id"].isin(em_targets["id"])]
+    new_targets = _imported_in(em_targets, context.partition_key)
+    rules = policy.blocking_rules()
     pairs, stats = blocking.candidate_pairs(
-        em_source_blocks, target_keys, policy.blocking_rules(),
-        max_block_pairs=policy.max_block_pairs,
+        em_source_blocks[~em_source_blocks["retry"]],
+        em_target_blocks[em_target_blocks["id"].isin(em_targets["id"])],
+        rules, max_block_pairs=policy.max_block_pairs,
     )
+    retried, _ = blocking.candidate_pairs(
+        em_source_blocks[em_source_blocks["retry"]],
+        em_target_blocks[em_target_blocks["id"].isin(new_targets["id"])],
+        rules, max_block_pairs=policy.max_block_pairs,
+    )
+    pairs = pd.concat([pairs, retried], ignore_index=True).drop_duplicates(ignore_index=True)
     metadata: dict[str, object] = {
-        "pairs": stats.pairs,
+        "pairs": len(pairs),
+        "retried_pairs": len(retried),
         "reduction_ratio": blocking.reduction_ratio(stats.pairs, len(em_sources), len(em_targets)),
         "pairs_per_rule": stats.pairs_per_rule,
         "skipped_blocks": stats.skipped_blocks,
     }
     truth = batches.read_truth(warehouse)
     if truth is not None:
-        in_batch = truth[truth["source_id"].isin(em_sources["id"]) & truth["target_id"].isin(em_targets["id"])]
-        metadata["pair_completeness"] = blocking.pair_completeness(pairs, in_batch)
+        reachable = truth["source_id"].isin(em_source_blocks["id"]) & truth["target_id"].isin(em_targets["id"])
+        metadata["pair_completeness"] = blocking.pair_completeness(pairs, truth[reachable])
     return dg.Output(pairs, metadata=metadata)
 
 
@@ -140,11 +163,14 @@ def em_features(
     policy: MatchingPolicy,
     em_candidate_pairs: pd.DataFrame,
     em_sources: pd.DataFrame,
+    em_unmatched_sources: pd.DataFrame,
     em_targets: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
     """String, date and code similarities of every candidate pair, by column type."""
     em_targets = _known_at(em_targets, context.partition_key)
-    table = features.compare(em_candidate_pairs, em_sources, em_targets, policy.schema().columns)
+    sources = pd.concat([em_sources, em_unmatched_sources[em_sources.columns]
+                         if len(em_unmatched_sources) else None], ignore_index=True)
+    table = features.compare(em_candidate_pairs, sources, em_targets, policy.schema().columns)
     return dg.Output(table, metadata={"pairs": len(table), "features": len(features.feature_columns(table))})
 
 
@@ -235,11 +261,10 @@ def em_matches(
         "preview": dg.MetadataValue.md(artifacts.markdown_table(chosen.head(10))),
     }
     truth = batches.read_truth(warehouse)
-    if truth is not None:
-        scored_sources = set(em_scores["source_id"])
-        metadata.update(matching.evaluate(
-            chosen.rename(columns={"score": "probability"}),
-            truth[truth["source_id"].isin(scored_sources)]))
+    if truth is not None:  # against the true pairs this batch could find: targets known by now
+        known = batches.get_batch(warehouse, key).targets_until
+        reachable = truth["source_id"].isin(em_scores["source_id"]) & (truth["target_id"] <= known)
+        metadata.update(matching.evaluate(chosen, truth[reachable]))
     return dg.Output(chosen, metadata=metadata)
 
 
@@ -259,6 +284,13 @@ def _known_at(targets: pd.DataFrame, batch_key: str) -> pd.DataFrame:
     if "partition_key" not in targets.columns:  # a lone partition comes without the column
         return targets
     return targets[targets["partition_key"] <= batch_key]
+
+
+def _imported_in(targets: pd.DataFrame, batch_key: str) -> pd.DataFrame:
+    """The targets this batch imported (what retried sources are compared against)."""
+    if "partition_key" not in targets.columns:
+        return targets
+    return targets[targets["partition_key"] == batch_key]
 
 
 def _stored_table(warehouse: Warehouse, table: str) -> pd.DataFrame:

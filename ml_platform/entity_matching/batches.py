@@ -107,6 +107,25 @@ def read_targets(warehouse: Warehouse, batch: Batch) -> pd.DataFrame:
     )
 
 
+def unmatched_earlier_sources(warehouse: Warehouse, batch_key: str) -> pd.DataFrame:
+    """Sources imported before this batch that no earlier batch matched.
+
+    A source can land before its target; each later batch retries it against its new targets.
+    Only batches before this one count, so a re-run of a batch sees what its first run saw.
+    """
+    if not warehouse.table_exists("em_sources"):
+        return pd.DataFrame()
+    matched = (
+        "AND id NOT IN (SELECT source_id FROM em_matches WHERE partition_key < :key)"
+        if warehouse.table_exists("em_matches") else ""
+    )
+    rows = warehouse.read_sql(
+        f"SELECT * FROM em_sources WHERE partition_key < :key {matched} ORDER BY id",
+        {"key": batch_key},
+    )
+    return rows.drop(columns=["partition_key"])
+
+
 def read_new_feedback(warehouse: Warehouse, after: str) -> pd.DataFrame:
     if not warehouse.table_exists(LANDING_FEEDBACK):
         return pd.DataFrame(columns=["source_id", "target_id", "label", "modified_at"])

@@ -15,6 +15,6 @@ entity_matching_job = dg.define_asset_job(
 # What a new batch needs when a trained model exists already: everything but retraining.
 BATCH_ASSETS = [
     dg.AssetKey(name)
-    for name in ("em_sources", "em_targets", "em_target_blocks", "em_source_blocks",
+    for name in ("em_sources", "em_targets", "em_target_blocks", "em_unmatched_sources", "em_source_blocks",
                  "em_candidate_pairs", "em_features", "em_scores", "em_matches", "em_review_queue")
 ]
