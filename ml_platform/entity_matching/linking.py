@@ -17,6 +17,7 @@ from ml_platform.entity_matching import blocking, features, matching, model
 class LinkResult:
     matches: pd.DataFrame
     scores: pd.DataFrame
+    features: pd.DataFrame
     blocking: blocking.BlockingStats
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -68,4 +69,4 @@ def link(
             table, on=["source_id", "target_id"], how="left"
         )
         chosen = chosen.assign(explanation=model.explain(match_model, chosen_features).to_numpy())
-    return LinkResult(matches=chosen, scores=scores, blocking=stats, seconds=seconds)
+    return LinkResult(matches=chosen, scores=scores, features=table, blocking=stats, seconds=seconds)
