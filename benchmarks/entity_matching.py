@@ -92,7 +92,7 @@ def baseline_scores(features, schema, labels) -> dict:
 
 def child(args: list[str]) -> dict:
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False)
     if out.returncode:
         raise SystemExit(out.stderr)
     figures = json.loads(out.stdout.strip().splitlines()[-1])

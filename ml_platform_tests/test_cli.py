@@ -38,6 +38,10 @@ def test_feedback_and_one_to_one_are_honoured(files, tmp_path):
     assert not matches["target_id"].duplicated().any()
 
 
+HEADER = ("id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,"
+          "date_of_birth,soc_sec_id\n")
+
+
 def write(path, text: str):
     path.write_text(text)
     return str(path)
@@ -47,11 +51,9 @@ def write(path, text: str):
     ("sources", "expected"),
     [
         ("name,surname\nann,lee\n", ["sources.csv", "id"]),
-        ("id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,"
-         "date_of_birth,soc_sec_id\na,ann,lee,1,x st,,y,2000,nsw,19800101,1234567\n"
+        (HEADER + "a,ann,lee,1,x st,,y,2000,nsw,19800101,1234567\n"
          "a,bob,lee,1,x st,,y,2000,nsw,19800101,1234568\n", ["sources.csv", "line 3", "repeats id 'a'"]),
-        ("id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,"
-         "date_of_birth,soc_sec_id\na,ann,lee,1,x st,,y,2000,nsw,1/2/80,1234567\n",
+        (HEADER + "a,ann,lee,1,x st,,y,2000,nsw,1/2/80,1234567\n",
          ["sources.csv", "line 2", "date_of_birth", "1/2/80"]),
         ("", ["sources.csv", "empty"]),
     ],

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

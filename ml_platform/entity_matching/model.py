@@ -133,9 +133,8 @@ class FellegiSunter(ClassifierMixin, BaseEstimator):
         one_hot = [X[:, j][:, None] == np.arange(k)[None, :] for j, k in enumerate(n_levels)]
 
         self.classes_ = np.array([0, 1])
-        self.n_iter_ = 0
         previous = -np.inf
-        for self.n_iter_ in range(1, self.max_iter + 1):
+        for iteration in range(1, self.max_iter + 1):
             log_odds = self._log_odds(X, m, u, prior)
             responsibility = 1.0 / (1.0 + np.exp(-log_odds))
             responsibility[known] = labels[known]
@@ -151,6 +150,7 @@ class FellegiSunter(ClassifierMixin, BaseEstimator):
                 break
         self.m_, self.u_, self.prior_ = m, u, prior
         self.n_levels_ = n_levels
+        self.n_iter_ = iteration
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -164,23 +164,21 @@ class FellegiSunter(ClassifierMixin, BaseEstimator):
     def match_weights(self, X: np.ndarray) -> np.ndarray:
         """log2(m/u) of each pair's level per column: how much each column moved the odds."""
         check_is_fitted(self, "m_")
-        X = np.asarray(X)
-        out = np.zeros(X.shape, dtype=np.float64)
-        for j, (m, u) in enumerate(zip(self.m_, self.u_)):
-            table = np.log2(m / u)
-            level = X[:, j]
-            present = (level >= 0) & (level < len(table))
-            out[present, j] = table[level[present]]
-        return out
+        return self._log_ratios(np.asarray(X), self.m_, self.u_) / np.log(2.0)
 
     def _log_odds(self, X: np.ndarray, m, u, prior: float) -> np.ndarray:
-        total = np.full(len(X), np.log(prior / (1.0 - prior)))
+        return np.log(prior / (1.0 - prior)) + self._log_ratios(X, m, u).sum(axis=1)
+
+    @staticmethod
+    def _log_ratios(X: np.ndarray, m, u) -> np.ndarray:
+        """ln(m/u) of each pair's level per column; 0 where the level is missing (no evidence)."""
+        out = np.zeros(X.shape, dtype=np.float64)
         for j, (mj, uj) in enumerate(zip(m, u)):
             table = np.log(mj / uj)
             level = X[:, j]
             present = (level >= 0) & (level < len(table))
-            total[present] += table[level[present]]
-        return total
+            out[present, j] = table[level[present]]
+        return out
 
     def _initial_parameters(self, X: np.ndarray, n_levels: np.ndarray):
         """u from the level frequencies of all candidate pairs (nearly all are non-matches);

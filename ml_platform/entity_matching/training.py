@@ -31,7 +31,7 @@ class TrainedMatcher:
 def is_held_out(pairs: pd.DataFrame, share: float) -> np.ndarray:
     """Stable pseudo-random split of pairs: the same pair is held out in every retrain."""
     hashes = pd.util.hash_pandas_object(pairs[["source_id", "target_id"]], index=False)
-    return (hashes.to_numpy() % 1000) < int(round(share * 1000))
+    return (hashes.to_numpy() % 1000) < round(share * 1000)
 
 
 def train_matcher(

@@ -40,7 +40,7 @@ def test_missing_levels_carry_no_weight():
 
 
 def test_labels_override_em_for_the_pairs_people_reviewed():
-    X, y = synthetic_levels(5_000, 0.1)
+    X, _ = synthetic_levels(5_000, 0.1)
     # a pattern EM would call a match, labelled as a non-match many times
     trap = np.zeros((200, X.shape[1]), np.int8)
     labels = np.concatenate([np.full(len(X), np.nan), np.zeros(200)])
@@ -92,6 +92,7 @@ def test_evaluate_counts_hits_misses_and_false_alarms():
 
 def test_explanations_name_the_deciding_columns():
     from ml_platform.entity_matching import features
+
     from .records import SOURCES, TARGETS
     pairs = pd.DataFrame({"source_id": ["s1", "s4", "s3"], "target_id": ["t1", "t3", "t4"]}, dtype="string")
     table = features.compare(pairs, SOURCES, TARGETS, COLUMNS)
