@@ -30,7 +30,7 @@ def run_demo(home: Path, n_targets: int, n_sources: int, arrivals: int, seed: in
 
     from ml_platform.datasets.person_generator import generate_person_records, write_person_dataset
     from ml_platform.definitions import defs
-    from ml_platform.entity_matching import batches
+    from ml_platform.entity_matching import batches, matching
     from ml_platform.entity_matching.sensors import em_feedback_sensor, em_new_records_sensor
 
     dataset = generate_person_records(n_targets, n_sources, seed=seed)
@@ -57,8 +57,10 @@ def run_demo(home: Path, n_targets: int, n_sources: int, arrivals: int, seed: in
     _tick(em_feedback_sensor, defs, instance, "feedback")
 
     matches = warehouse.read_table("em_matches")
-    print(f"\nmatches in the warehouse table em_matches: {len(matches):,} "
-          f"({warehouse.url})")
+    quality = matching.evaluate(matches, dataset.truth)
+    print(f"\nmatches in the warehouse table em_matches: {len(matches):,} ({warehouse.url})")
+    print(f"against the generated truth: precision {quality['precision']:.4f}, "
+          f"recall {quality['recall']:.4f}")
     print(f"exports: {resources['object_store'].path('exports/em_matches')}")
     print("\nsee it in the Dagster UI:\n"
           f"  DAGSTER_HOME={dagster_home} .venv/bin/dagster dev\n"

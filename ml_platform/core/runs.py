@@ -26,7 +26,10 @@ def tick(
     *,
     cursor: str | None = None,
     raise_on_error: bool = True,
+    console_log_level: str = "WARNING",
 ) -> Tick:
+    """Every step event is still stored in the instance (the UI shows it); only the console,
+    which would otherwise print hundreds of DEBUG lines per run, is kept to warnings."""
     with dg.build_sensor_context(
         instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
     ) as context:
@@ -41,6 +44,7 @@ def tick(
             instance=instance, partition_key=request.partition_key,
             asset_selection=request.asset_selection, tags=request.tags,
             raise_on_error=raise_on_error,
+            run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
         )
         for request in result.run_requests
     ]

@@ -198,7 +198,8 @@ def em_model(
         max_pairs=policy.max_training_pairs,
     )
     scores = matcher.probabilities(table)
-    plots = {"match_probabilities": artifacts.score_histogram(scores)}
+    labels = model.training_labels(table, em_feedback)  # people's labels, NaN elsewhere
+    plots = {"match_probabilities": artifacts.score_histogram(scores, labels)}
     yield dg.Output(matcher, metadata=artifacts.model_metadata(
         metrics=matcher.metrics, params=matcher.params, plots=plots))
     yield _quality_check(matcher, policy)
