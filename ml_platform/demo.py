@@ -61,7 +61,8 @@ def run_demo(home: Path, n_targets: int, n_sources: int, arrivals: int, seed: in
     print(f"\nmatches in the warehouse table em_matches: {len(matches):,} ({warehouse.url})")
     print(f"against the generated truth: precision {quality['precision']:.4f}, "
           f"recall {quality['recall']:.4f}")
-    print(f"exports: {resources['object_store'].path('exports/em_matches')}")
+    print(f"exports: {resources['object_store'].path('exports')} "
+          "(em_matches/batch=<batch>/part-0.parquet, csv/em_matches/<batch>.csv)")
     print("\nsee it in the Dagster UI:\n"
           f"  DAGSTER_HOME={dagster_home} .venv/bin/dagster dev\n"
           "  then open http://127.0.0.1:3000 → Assets → entity_matching")

@@ -11,7 +11,10 @@ install_platform() {
         echo "install: creating $_ML_ROOT/.venv with $("$python" --version)"
         "$python" -m venv "$_ML_ROOT/.venv" || return 1
     fi
-    "$_ML_ROOT/.venv/bin/python" -m pip install -q --upgrade pip uv || return 1
+    "$_ML_ROOT/.venv/bin/python" -m pip install -q --upgrade pip "uv==0.13.9" || return 1
+    # the system certificate store (as pip uses it), not uv's bundled roots: package indexes
+    # behind a company proxy present certificates only the system store trusts
+    export UV_SYSTEM_CERTS=1
     # the lock pins every package for the whole dependency tree (test and dev tools included)
     "$_ML_ROOT/.venv/bin/uv" pip install -q --python "$_ML_ROOT/.venv/bin/python" \
         -r "$_ML_ROOT/requirements.lock" || return 1

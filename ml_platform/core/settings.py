@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ml_platform.core.catalog import DataCatalog
 from ml_platform.core.errors import InvalidInputError
 from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
 from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
@@ -12,32 +13,39 @@ from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
 DEPLOYMENTS = ("local", "production")
 
 
-def _local_store_and_warehouse() -> tuple[ObjectStore, Warehouse]:
+def _local_store_and_warehouse() -> tuple[ObjectStore, Warehouse, DataCatalog]:
     """Files under one folder so `dagster dev` works with nothing else running. Absolute, because
     run and step processes may start elsewhere."""
     home = Path(os.environ.get("ML_PLATFORM_HOME", os.getcwd())).absolute() / ".ml_platform"
     store = ObjectStore(base_uri=os.environ.get("ML_PLATFORM_STORAGE_URI", str(home / "storage")))
     url = os.environ.get("ML_PLATFORM_WAREHOUSE_URL", f"sqlite:///{home / 'warehouse.db'}")
-    return store, Warehouse(url=url)
+    return store, Warehouse(url=url), DataCatalog()  # no catalog locally: exports are files
 
 
-def _production_store_and_warehouse() -> tuple[ObjectStore, Warehouse]:
+def _optional(name: str) -> dg.EnvVar | None:
+    return dg.EnvVar(name) if name in os.environ else None
+
+
+def _production_store_and_warehouse() -> tuple[ObjectStore, Warehouse, DataCatalog]:
     """EnvVar is resolved when a run starts, so no URI or password ever lands in code or in the UI."""
-    endpoint = "ML_PLATFORM_S3_ENDPOINT_URL"
     store = ObjectStore(
         base_uri=dg.EnvVar("ML_PLATFORM_STORAGE_URI"),
-        endpoint_url=dg.EnvVar(endpoint) if endpoint in os.environ else None,
+        endpoint_url=_optional("ML_PLATFORM_S3_ENDPOINT_URL"),
     )
-    return store, Warehouse(url=dg.EnvVar("ML_PLATFORM_WAREHOUSE_URL"))
+    catalog = DataCatalog(
+        glue_database=_optional("ML_PLATFORM_GLUE_DATABASE"),
+        endpoint_url=_optional("ML_PLATFORM_GLUE_ENDPOINT_URL"),
+    )
+    return store, Warehouse(url=dg.EnvVar("ML_PLATFORM_WAREHOUSE_URL")), catalog
 
 
 def build_resources(deployment: str | None = None) -> dict[str, object]:
     """Resources for `deployment`, by default `$ML_PLATFORM_ENV` (unset means local)."""
     deployment = deployment or os.environ.get("ML_PLATFORM_ENV", "local")
     if deployment == "local":
-        store, warehouse = _local_store_and_warehouse()
+        store, warehouse, catalog = _local_store_and_warehouse()
     elif deployment == "production":
-        store, warehouse = _production_store_and_warehouse()
+        store, warehouse, catalog = _production_store_and_warehouse()
     else:
         raise InvalidInputError(
             f"ML_PLATFORM_ENV is '{deployment}', expected one of: {', '.join(DEPLOYMENTS)}"
@@ -47,4 +55,5 @@ def build_resources(deployment: str | None = None) -> dict[str, object]:
         "object_store": store,
         "warehouse": warehouse,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        "catalog": catalog,
     }

@@ -2,13 +2,14 @@
 model → scores → matches (exported) and the review queue (back to people)."""
 
 
-import io
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from ml_platform.core import artifacts
+from ml_platform.core.catalog import DataCatalog
+from ml_platform.core.exports import export_partition
 from ml_platform.core.storage import ObjectStore, partition_values
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.datasets.records import validate_feedback, validate_records
@@ -240,6 +241,7 @@ def em_matches(
     context: dg.AssetExecutionContext,
     warehouse: Warehouse,
     object_store: ObjectStore,
+    catalog: DataCatalog,
     policy: MatchingPolicy,
     em_scores: pd.DataFrame,
     em_features: pd.DataFrame,
@@ -250,15 +252,11 @@ def em_matches(
     rows = chosen.merge(em_features, on=["source_id", "target_id"], how="left")
     chosen = chosen.assign(explanation=model.explain(em_model.pipeline, rows).to_numpy())
     chosen = chosen.rename(columns={"probability": "score"})
-    csv = io.StringIO()
-    chosen.to_csv(csv, index=False)
-    parquet = io.BytesIO()
-    chosen.to_parquet(parquet, index=False)
     key = context.partition_key
     metadata: dict[str, object] = {
         "matches": len(chosen),
-        "csv": object_store.write_bytes(f"exports/em_matches/{key}.csv", csv.getvalue().encode()),
-        "parquet": object_store.write_bytes(f"exports/em_matches/{key}.parquet", parquet.getvalue()),
+        **export_partition(chosen, "em_matches", "batch", key,
+                           object_store=object_store, catalog=catalog),
         "preview": dg.MetadataValue.md(artifacts.markdown_table(chosen.head(10))),
     }
     truth = batches.read_truth(warehouse)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from ml_platform.core import runs
+from ml_platform.core.catalog import DataCatalog
 from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
 from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
 from ml_platform.datasets.person_generator import generate_person_records
@@ -26,14 +27,37 @@ def dataset():
     return generate_person_records(450, 450, seed=3, feedback_size=60)
 
 
+def glue_table(endpoint: str, bucket: str) -> str:
+    """A Glue database with the em_matches table as infra/modules/glue defines it; its name."""
+    database = f"ml_platform_{bucket.replace('-', '_')}"
+    glue = boto3.client("glue", endpoint_url=endpoint)
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_table(DatabaseName=database, TableInput={
+        "Name": "em_matches",
+        "PartitionKeys": [{"Name": "batch", "Type": "string"}],
+        "StorageDescriptor": {
+            "Columns": [{"Name": "source_id", "Type": "string"}, {"Name": "target_id", "Type": "string"},
+                        {"Name": "score", "Type": "double"}, {"Name": "explanation", "Type": "string"}],
+            "Location": f"s3://{bucket}/platform/exports/em_matches/",
+            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            "SerdeInfo": {"SerializationLibrary":
+                          "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+        },
+    })
+    return database
+
+
 def on_servers(warehouse: Warehouse, bucket: str, endpoint: str, **policy) -> dg.Definitions:
-    """The product's Definitions on PostgreSQL + S3."""
+    """The product's Definitions on PostgreSQL + S3 + the Glue catalog (moto serves both APIs)."""
     store = ObjectStore(base_uri=f"s3://{bucket}/platform", endpoint_url=endpoint)
     resources = {
         "io_manager": ObjectStoreIOManager(store=store),
         "object_store": store,
         "warehouse": warehouse,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+        "catalog": DataCatalog(glue_database=f"ml_platform_{bucket.replace('-', '_')}",
+                               endpoint_url=endpoint),
     }
     product = entity_matching.build_definitions(MatchingPolicy(retrain_after_labels=20, **policy))
     return dg.Definitions.merge(product, dg.Definitions(resources=resources))
@@ -42,6 +66,7 @@ def on_servers(warehouse: Warehouse, bucket: str, endpoint: str, **policy) -> dg
 @pytest.fixture
 def platform(postgres_warehouse: Warehouse, s3_bucket: str, s3_endpoint: str):
     """The product on the servers, with a fresh Dagster instance."""
+    glue_table(s3_endpoint, s3_bucket)
     defs = on_servers(postgres_warehouse, s3_bucket, s3_endpoint)
     with dg.instance_for_test() as instance:
         yield defs, instance, postgres_warehouse, s3_bucket
@@ -93,9 +118,25 @@ def test_three_import_batches_become_three_partitions_and_find_the_matches(platf
     assert len(found) / len(dataset.truth) >= 0.97
     assert not matches["source_id"].duplicated().any()
     assert set(matches["partition_key"]) == set(keys)
-    exported = [k for k in s3_objects(bucket, defs.resources["object_store"].endpoint_url)
-                if k.startswith("platform/exports/em_matches/")]
-    assert len(exported) == 6  # a CSV and a Parquet file per batch
+    objects = s3_objects(bucket, defs.resources["object_store"].endpoint_url)
+    assert {f"platform/exports/em_matches/batch={k}/part-0.parquet" for k in keys} <= set(objects)
+    assert {f"platform/exports/csv/em_matches/{k}.csv" for k in keys} <= set(objects)
+
+
+def test_each_export_is_registered_as_a_glue_partition_once(platform, dataset, s3_endpoint):
+    defs, instance, warehouse, bucket = platform
+    ticks = three_batches(defs, instance, warehouse, dataset)
+    second = ticks[1].requests[0]
+    defs.resolve_job_def("entity_matching_job").execute_in_process(
+        instance=instance, partition_key=second.partition_key, asset_selection=second.asset_selection)
+
+    catalog = defs.resources["catalog"]
+    partitions = boto3.client("glue", endpoint_url=s3_endpoint).get_partitions(
+        DatabaseName=catalog.glue_database, TableName="em_matches")["Partitions"]
+    keys = instance.get_dynamic_partitions("em_import_batches")
+    assert sorted(p["Values"][0] for p in partitions) == sorted(keys)  # the re-run added none
+    located = {p["Values"][0]: p["StorageDescriptor"]["Location"] for p in partitions}
+    assert located[keys[0]] == f"s3://{bucket}/platform/exports/em_matches/batch={keys[0]}/"
 
 
 def test_rematerialising_a_batch_replaces_its_rows_instead_of_adding_them(platform, dataset):
