@@ -3,6 +3,8 @@
 # (idempotent, safe from a trap). Works as root: the cluster runs as the `postgres` user.
 
 _ML_SERVICES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# runuser and PostgreSQL's helpers live in sbin, which a minimal or non-login PATH lacks
+export PATH="$PATH:/usr/sbin:/sbin"
 
 _services_python() {
     if [[ -x "$_ML_SERVICES_ROOT/.venv/bin/python" ]]; then
