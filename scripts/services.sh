@@ -65,7 +65,9 @@ _services_start_postgres() {
     if [[ $EUID -eq 0 ]]; then
         chown -R postgres: "$dir"
     fi
+    # UTF-8 explicitly: with no locale in the environment initdb would pick SQL_ASCII
     _services_as_postgres "$bin/initdb" -D "$dir/pgdata" -U postgres --auth-local=trust \
+        --encoding=UTF8 --locale=C.UTF-8 \
         --auth-host=scram-sha-256 >"$dir/initdb.log" 2>&1 ||
         { echo "services.sh: initdb failed, see:" >&2; cat "$dir/initdb.log" >&2; return 1; }
     # A throwaway cluster: durability settings off make the tests faster.

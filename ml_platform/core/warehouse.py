@@ -42,8 +42,10 @@ def _postgres_engine(url: sa.URL, db_schema: str | None) -> sa.Engine:
         )
     # search_path lets hand-written SQL name tables without the schema, as on SQLite.
     options = {"options": f"-c search_path={db_schema}"} if db_schema else {}
+    # UTF-8 on the wire whatever the server's default: names carry accents, explanations '≥'.
     return sa.create_engine(
-        url.set(drivername="postgresql+psycopg2"), pool_pre_ping=True, connect_args=options
+        url.set(drivername="postgresql+psycopg2"), pool_pre_ping=True, connect_args=options,
+        client_encoding="utf8",
     )
 
 

@@ -224,3 +224,9 @@ def test_a_plain_postgresql_url_uses_psycopg2_and_other_drivers_are_refused(post
     assert plain.read_sql("SELECT 1 AS one")["one"][0] == 1
     with pytest.raises(InvalidInputError, match=r"postgresql\+psycopg2"):
         Warehouse(url=postgres_url.replace("+psycopg2", "+psycopg")).engine()
+
+
+def test_text_beyond_ascii_round_trips(warehouse):
+    people = pd.DataFrame({"name": ["josé müller", "ørsted", "≥0.94 +3.5"]})
+    warehouse.replace_rows("people", people)
+    assert warehouse.read_table("people")["name"].tolist() == people["name"].tolist()
