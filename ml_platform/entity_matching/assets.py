@@ -201,9 +201,11 @@ def em_model(
     scores = matcher.probabilities(table)
     labels = model.training_labels(table, em_feedback)  # people's labels, NaN elsewhere
     plots = {"match_probabilities": artifacts.score_histogram(scores, labels)}
+    quality = _quality_check(matcher, policy)
+    matcher.quality_passed = quality.passed  # stored with the model: scoring refuses a failed one
     yield dg.Output(matcher, metadata=artifacts.model_metadata(
         metrics=matcher.metrics, params=matcher.params, plots=plots))
-    yield _quality_check(matcher, policy)
+    yield quality
 
 
 def _quality_check(matcher: training.TrainedMatcher, policy: MatchingPolicy) -> dg.AssetCheckResult:
@@ -229,6 +231,11 @@ def _quality_check(matcher: training.TrainedMatcher, policy: MatchingPolicy) -> 
 @dg.asset(partitions_def=import_batches, group_name=GROUP, kinds={"pandas"})
 def em_scores(em_features: pd.DataFrame, em_model: training.TrainedMatcher) -> dg.Output[pd.DataFrame]:
     """Match probability of every candidate pair in the batch."""
+    if not em_model.quality_passed:  # the block outlives the run that trained the model
+        raise dg.Failure(
+            f"em_model failed {QUALITY_CHECK} when it was trained ({em_model.metrics}); no batch is "
+            "scored or exported with it until a retrain passes (more feedback, or the policy's floors)"
+        )
     scores = em_features[["source_id", "target_id"]].assign(probability=em_model.probabilities(em_features))
     return dg.Output(scores, metadata={"pairs": len(scores), "mean_probability": float(scores["probability"].mean()) if len(scores) else 0.0})
 

@@ -14,6 +14,7 @@ from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
 from ml_platform.datasets.person_generator import generate_person_records
 from ml_platform.entity_matching import batches
 from ml_platform.entity_matching import definitions as entity_matching
+from ml_platform.entity_matching.jobs import BATCH_ASSETS
 from ml_platform.entity_matching.resources import MatchingPolicy
 from ml_platform.entity_matching.schedules import em_nightly_schedule
 from ml_platform.entity_matching.sensors import em_feedback_sensor, em_new_records_sensor
@@ -232,6 +233,14 @@ def test_a_model_below_the_quality_floors_blocks_the_export(platform, dataset, s
     assert not check.passed
     assert "em_model" in runs.materialized(run)
     assert "em_matches" not in runs.materialized(run)
+    # and a later run that does not retrain refuses to score with that model
+    batch = retrain.requests[0].partition_key
+    later = strict.resolve_job_def("entity_matching_job").execute_in_process(
+        instance=instance, partition_key=batch, asset_selection=BATCH_ASSETS, raise_on_error=False)
+    failure = next(e for e in later.all_events if e.is_step_failure)
+    assert failure.step_key == "em_scores"
+    assert "failed em_model_meets_quality_floors" in str(failure.step_failure_data.error)
+    assert "em_matches" not in runs.materialized(later)
 
 
 def test_feedback_naming_an_unknown_record_fails_with_its_row_and_keeps_stored_feedback(platform, dataset):
