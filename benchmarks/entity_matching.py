@@ -33,8 +33,12 @@ def run_one(size: int, feedback: int, seed: int, one_to_one: bool, febrl: str | 
         if febrl:
             targets = load_records(Path(febrl) / "dataset4a.csv", schema)
             sources = load_records(Path(febrl) / "dataset4b.csv", schema)
-            truth = pd.DataFrame({"source_id": sources["id"],
-                                  "target_id": sources["id"].str.replace("-dup-0", "-org")})
+            truth = pd.DataFrame(
+                {
+                    "source_id": sources["id"],
+                    "target_id": sources["id"].str.replace("-dup-0", "-org"),
+                }
+            )
             labels = None
             generated = 0.0
         else:
@@ -48,16 +52,23 @@ def run_one(size: int, feedback: int, seed: int, one_to_one: bool, febrl: str | 
         loaded = time.perf_counter() - started - generated
         result = linking.link(sources, targets, schema, feedback=labels, one_to_one=one_to_one)
     quality = matching.evaluate(result.matches[["source_id", "target_id"]], truth)
-    baselines = {name: matching.evaluate(
-        matching.select_matches(result.features[["source_id", "target_id"]].assign(probability=p)),
-        truth)["f1"] for name, p in baseline_scores(result.features, schema, labels).items()}
+    baselines = {
+        name: matching.evaluate(
+            matching.select_matches(
+                result.features[["source_id", "target_id"]].assign(probability=p)
+            ),
+            truth,
+        )["f1"]
+        for name, p in baseline_scores(result.features, schema, labels).items()
+    }
     pairs = result.blocking.pairs
     return {
         "data": "FEBRL4 (real)" if febrl else f"generated {size:,}x{size:,}",
         "feedback": 0 if labels is None else len(labels),
         "pairs": pairs,
         "pair_completeness": blocking.pair_completeness(
-            result.scores[["source_id", "target_id"]], truth),
+            result.scores[["source_id", "target_id"]], truth
+        ),
         "reduction_ratio": blocking.reduction_ratio(pairs, len(sources), len(targets)),
         **{k: quality[k] for k in ("precision", "recall", "f1")},
         "seconds": {"load": loaded, **result.seconds},
@@ -78,11 +89,15 @@ def baseline_scores(features, schema, labels) -> dict:
     from ml_platform.entity_matching.features import MEASURES, feature_name
 
     levels = model.ComparisonLevels(schema.columns).fit(features)
-    textbook = model.FellegiSunter().fit(levels.transform(features),
-                                        model.training_labels(features, labels))
-    similarities = np.column_stack([
-        features[feature_name(c, MEASURES[kind][0])].to_numpy() for c, kind in schema.columns.items()
-    ])
+    textbook = model.FellegiSunter().fit(
+        levels.transform(features), model.training_labels(features, labels)
+    )
+    similarities = np.column_stack(
+        [
+            features[feature_name(c, MEASURES[kind][0])].to_numpy()
+            for c, kind in schema.columns.items()
+        ]
+    )
     mean = np.nanmean(similarities, axis=1)
     return {
         "textbook Fellegi-Sunter": textbook.predict_proba(levels.transform(features))[:, 1],
@@ -92,7 +107,9 @@ def baseline_scores(features, schema, labels) -> dict:
 
 def child(args: list[str]) -> dict:
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
+    )
     if out.returncode:
         raise SystemExit(out.stderr)
     figures = json.loads(out.stdout.strip().splitlines()[-1])
@@ -102,13 +119,19 @@ def child(args: list[str]) -> dict:
 
 def report(f: dict) -> None:
     stages = "  ".join(f"{k} {v:.1f}" for k, v in f["seconds"].items())
-    print(f"{f['data']:>26} feedback {f['feedback']:>4}: pairs {f['pairs']:>10,}  "
-          f"PC {f['pair_completeness']:.4f}  RR {f['reduction_ratio']:.5f}  "
-          f"P {f['precision']:.4f}  R {f['recall']:.4f}  F1 {f['f1']:.4f}")
-    print(f"{'':>26} seconds: {stages}  | wall {f['wall_seconds']:.1f} (incl. generation)  "
-          f"pairs/s {f['pairs_per_second']:,.0f}  peak RSS {f['peak_rss_mib']:,.0f} MiB")
-    print(f"{'':>26} baselines on the same pairs, F1: "
-          + "  ".join(f"{name} {f1:.4f}" for name, f1 in f["baseline_f1"].items()))
+    print(
+        f"{f['data']:>26} feedback {f['feedback']:>4}: pairs {f['pairs']:>10,}  "
+        f"PC {f['pair_completeness']:.4f}  RR {f['reduction_ratio']:.5f}  "
+        f"P {f['precision']:.4f}  R {f['recall']:.4f}  F1 {f['f1']:.4f}"
+    )
+    print(
+        f"{'':>26} seconds: {stages}  | wall {f['wall_seconds']:.1f} (incl. generation)  "
+        f"pairs/s {f['pairs_per_second']:,.0f}  peak RSS {f['peak_rss_mib']:,.0f} MiB"
+    )
+    print(
+        f"{'':>26} baselines on the same pairs, F1: "
+        + "  ".join(f"{name} {f1:.4f}" for name, f1 in f["baseline_f1"].items())
+    )
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ Imports stay inside the commands: `ml-platform em link` must start in well under
 Dagster or great-expectations are not needed for it.
 """
 
-
 import argparse
 import sys
 import time
@@ -43,13 +42,20 @@ def _em_link(args: argparse.Namespace) -> int:
     result.matches.rename(columns={"probability": "score"}).to_csv(output, index=False)
 
     stages = {"loading": loaded, **result.seconds}
-    print(f"sources {len(sources):,}  targets {len(targets):,}  "
-          f"feedback {0 if feedback is None else len(feedback):,}")
-    print(f"candidate pairs {result.blocking.pairs:,}  "
-          f"reduction ratio {blocking.reduction_ratio(result.blocking.pairs, len(sources), len(targets)):.5f}")
+    print(
+        f"sources {len(sources):,}  targets {len(targets):,}  "
+        f"feedback {0 if feedback is None else len(feedback):,}"
+    )
+    print(
+        f"candidate pairs {result.blocking.pairs:,}  "
+        f"reduction ratio {blocking.reduction_ratio(result.blocking.pairs, len(sources), len(targets)):.5f}"
+    )
     print(f"matches {len(result.matches):,} → {output}")
-    print("seconds  " + "  ".join(f"{k} {v:.2f}" for k, v in stages.items())
-          + f"  total {time.perf_counter() - started:.2f}")
+    print(
+        "seconds  "
+        + "  ".join(f"{k} {v:.2f}" for k, v in stages.items())
+        + f"  total {time.perf_counter() - started:.2f}"
+    )
     return 0
 
 

@@ -5,7 +5,6 @@ The runs are recorded in the Dagster instance under `.ml_platform/dagster_home`,
 started with that DAGSTER_HOME shows every materialization, check and partition afterwards.
 """
 
-
 import os
 import time
 from datetime import UTC, datetime, timedelta
@@ -35,8 +34,10 @@ def run_demo(home: Path, n_targets: int, n_sources: int, arrivals: int, seed: in
 
     dataset = generate_person_records(n_targets, n_sources, seed=seed)
     files = write_person_dataset(home / "demo_data", dataset)
-    print(f"generated {n_targets:,} targets, {n_sources:,} sources, "
-          f"{len(dataset.feedback):,} feedback labels → {files['targets'].parent}")
+    print(
+        f"generated {n_targets:,} targets, {n_sources:,} sources, "
+        f"{len(dataset.feedback):,} feedback labels → {files['targets'].parent}"
+    )
 
     resources = defs.resources
     warehouse = resources["warehouse"]
@@ -45,7 +46,9 @@ def run_demo(home: Path, n_targets: int, n_sources: int, arrivals: int, seed: in
 
     now = datetime.now(UTC)
     for arrival in range(1, arrivals + 1):
-        targets, sources = (_share(frame, arrival, arrivals) for frame in (dataset.targets, dataset.sources))
+        targets, sources = (
+            _share(frame, arrival, arrivals) for frame in (dataset.targets, dataset.sources)
+        )
         # every arrival is newer than anything landed before, as in a live system
         stamp = now + timedelta(seconds=arrival)
         batches.land(warehouse, batches.LANDING_TARGETS, targets.assign(modified_at=stamp))
@@ -59,13 +62,19 @@ def run_demo(home: Path, n_targets: int, n_sources: int, arrivals: int, seed: in
     matches = warehouse.read_table("em_matches")
     quality = matching.evaluate(matches, dataset.truth)
     print(f"\nmatches in the warehouse table em_matches: {len(matches):,} ({warehouse.url})")
-    print(f"against the generated truth: precision {quality['precision']:.4f}, "
-          f"recall {quality['recall']:.4f}")
-    print(f"exports: {resources['object_store'].path('exports')} "
-          "(em_matches/batch=<batch>/part-0.parquet, csv/em_matches/<batch>.csv)")
-    print("\nsee it in the Dagster UI:\n"
-          f"  DAGSTER_HOME={dagster_home} .venv/bin/dagster dev\n"
-          "  then open http://127.0.0.1:3000 → Assets → entity_matching")
+    print(
+        f"against the generated truth: precision {quality['precision']:.4f}, "
+        f"recall {quality['recall']:.4f}"
+    )
+    print(
+        f"exports: {resources['object_store'].path('exports')} "
+        "(em_matches/batch=<batch>/part-0.parquet, csv/em_matches/<batch>.csv)"
+    )
+    print(
+        "\nsee it in the Dagster UI:\n"
+        f"  DAGSTER_HOME={dagster_home} .venv/bin/dagster dev\n"
+        "  then open http://127.0.0.1:3000 → Assets → entity_matching"
+    )
 
 
 def _share(frame: pd.DataFrame, part: int, parts: int) -> pd.DataFrame:
@@ -85,6 +94,8 @@ def _tick(sensor, defs, instance, what: str) -> None:
     for request, run in zip(result.requests, result.runs):
         assets = runs.materialized(run)
         matches = assets.get("em_matches", {}).get("matches")
-        print(f"{what}: batch {request.partition_key} → {len(assets)} assets materialized "
-              f"in {time.perf_counter() - started:.1f} s"
-              + (f"; {matches} matches" if matches is not None else ""))
+        print(
+            f"{what}: batch {request.partition_key} → {len(assets)} assets materialized "
+            f"in {time.perf_counter() - started:.1f} s"
+            + (f"; {matches} matches" if matches is not None else "")
+        )

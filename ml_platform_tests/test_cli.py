@@ -11,13 +11,26 @@ from ml_platform.entity_matching import matching
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("people")
-    return write_person_dataset(folder, generate_person_records(800, 800, seed=11, feedback_size=80))
+    return write_person_dataset(
+        folder, generate_person_records(800, 800, seed=11, feedback_size=80)
+    )
 
 
 def link(files, tmp_path, *extra: str) -> tuple[int, pd.DataFrame | None]:
     output = tmp_path / "matches.csv"
-    code = main(["em", "link", "--sources", str(files["sources"]), "--targets",
-                 str(files["targets"]), "--output", str(output), *extra])
+    code = main(
+        [
+            "em",
+            "link",
+            "--sources",
+            str(files["sources"]),
+            "--targets",
+            str(files["targets"]),
+            "--output",
+            str(output),
+            *extra,
+        ]
+    )
     return code, pd.read_csv(output, dtype=str) if output.exists() else None
 
 
@@ -38,8 +51,10 @@ def test_feedback_and_one_to_one_are_honoured(files, tmp_path):
     assert not matches["target_id"].duplicated().any()
 
 
-HEADER = ("id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,"
-          "date_of_birth,soc_sec_id\n")
+HEADER = (
+    "id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,"
+    "date_of_birth,soc_sec_id\n"
+)
 
 
 def write(path, text: str):
@@ -51,19 +66,36 @@ def write(path, text: str):
     ("sources", "expected"),
     [
         ("name,surname\nann,lee\n", ["sources.csv", "id"]),
-        (HEADER + "a,ann,lee,1,x st,,y,2000,nsw,19800101,1234567\n"
-         "a,bob,lee,1,x st,,y,2000,nsw,19800101,1234568\n", ["sources.csv", "line 3", "repeats id 'a'"]),
-        (HEADER + "a,ann,lee,1,x st,,y,2000,nsw,1/2/80,1234567\n",
-         ["sources.csv", "line 2", "date_of_birth", "1/2/80"]),
+        (
+            HEADER + "a,ann,lee,1,x st,,y,2000,nsw,19800101,1234567\n"
+            "a,bob,lee,1,x st,,y,2000,nsw,19800101,1234568\n",
+            ["sources.csv", "line 3", "repeats id 'a'"],
+        ),
+        (
+            HEADER + "a,ann,lee,1,x st,,y,2000,nsw,1/2/80,1234567\n",
+            ["sources.csv", "line 2", "date_of_birth", "1/2/80"],
+        ),
         ("", ["sources.csv", "empty"]),
     ],
     ids=["missing id column", "duplicate ids", "unparseable date", "empty file"],
 )
-def test_bad_files_get_a_message_naming_file_row_and_column(files, tmp_path, capsys, sources, expected):
+def test_bad_files_get_a_message_naming_file_row_and_column(
+    files, tmp_path, capsys, sources, expected
+):
     bad = write(tmp_path / "sources.csv", sources)
     output = tmp_path / "out.csv"
-    code = main(["em", "link", "--sources", bad, "--targets", str(files["targets"]),
-                 "--output", str(output)])
+    code = main(
+        [
+            "em",
+            "link",
+            "--sources",
+            bad,
+            "--targets",
+            str(files["targets"]),
+            "--output",
+            str(output),
+        ]
+    )
     error = capsys.readouterr().err
     assert code == 2 and not output.exists()
     for fragment in expected:

@@ -41,8 +41,10 @@ class DataCatalog(dg.ConfigurableResource):
             return "created"
         except glue.exceptions.AlreadyExistsException:
             glue.update_partition(
-                DatabaseName=self.glue_database, TableName=table,
-                PartitionValueList=partition["Values"], PartitionInput=partition,
+                DatabaseName=self.glue_database,
+                TableName=table,
+                PartitionValueList=partition["Values"],
+                PartitionInput=partition,
             )
             return "updated"
 

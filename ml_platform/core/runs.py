@@ -41,8 +41,10 @@ def tick(
     job = defs.resolve_job_def(sensor.job_name)
     runs = [
         job.execute_in_process(
-            instance=instance, partition_key=request.partition_key,
-            asset_selection=request.asset_selection, tags=request.tags,
+            instance=instance,
+            partition_key=request.partition_key,
+            asset_selection=request.asset_selection,
+            tags=request.tags,
             raise_on_error=raise_on_error,
             run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
         )

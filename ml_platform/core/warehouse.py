@@ -44,7 +44,9 @@ def _postgres_engine(url: sa.URL, db_schema: str | None) -> sa.Engine:
     options = {"options": f"-c search_path={db_schema}"} if db_schema else {}
     # UTF-8 on the wire whatever the server's default: names carry accents, explanations '≥'.
     return sa.create_engine(
-        url.set(drivername="postgresql+psycopg2"), pool_pre_ping=True, connect_args=options,
+        url.set(drivername="postgresql+psycopg2"),
+        pool_pre_ping=True,
+        connect_args=options,
         client_encoding="utf8",
     )
 

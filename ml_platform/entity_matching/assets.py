@@ -1,7 +1,6 @@
 """The entity-matching asset graph, in pipeline order: import → blocking → pairs → features →
 model → scores → matches (exported) and the review queue (back to people)."""
 
-
 from typing import Any
 
 import dagster as dg
@@ -23,7 +22,9 @@ QUALITY_CHECK = "em_model_meets_quality_floors"
 
 
 @dg.asset(
-    partitions_def=import_batches, group_name=GROUP, io_manager_key="warehouse_io_manager",
+    partitions_def=import_batches,
+    group_name=GROUP,
+    io_manager_key="warehouse_io_manager",
     kinds={"pandas", "sql"},
 )
 def em_sources(
@@ -33,11 +34,19 @@ def em_sources(
     batch = batches.get_batch(warehouse, context.partition_key)
     rows = batches.read_sources(warehouse, batch)
     records = validate_records(rows, policy.schema(), f"table {batches.LANDING_SOURCES}")
-    return dg.Output(records, metadata={"rows": len(records), "window": f"({batch.sources_after}, {batch.sources_until}]"})
+    return dg.Output(
+        records,
+        metadata={
+            "rows": len(records),
+            "window": f"({batch.sources_after}, {batch.sources_until}]",
+        },
+    )
 
 
 @dg.asset(
-    partitions_def=import_batches, group_name=GROUP, io_manager_key="warehouse_io_manager",
+    partitions_def=import_batches,
+    group_name=GROUP,
+    io_manager_key="warehouse_io_manager",
     kinds={"pandas", "sql"},
 )
 def em_targets(
@@ -47,13 +56,20 @@ def em_targets(
     batch = batches.get_batch(warehouse, context.partition_key)
     rows = batches.read_targets(warehouse, batch)
     records = validate_records(rows, policy.schema(), f"table {batches.LANDING_TARGETS}")
-    return dg.Output(records, metadata={"rows": len(records), "ids": f"({batch.targets_after}, {batch.targets_until}]"})
+    return dg.Output(
+        records,
+        metadata={"rows": len(records), "ids": f"({batch.targets_after}, {batch.targets_until}]"},
+    )
 
 
 @dg.asset(
-    group_name=GROUP, io_manager_key="warehouse_io_manager", kinds={"pandas", "sql"},
-    ins={"em_sources": dg.AssetIn(partition_mapping=ALL_BATCHES),
-         "em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES)},
+    group_name=GROUP,
+    io_manager_key="warehouse_io_manager",
+    kinds={"pandas", "sql"},
+    ins={
+        "em_sources": dg.AssetIn(partition_mapping=ALL_BATCHES),
+        "em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES),
+    },
 )
 def em_feedback(
     context: dg.AssetExecutionContext,
@@ -65,19 +81,27 @@ def em_feedback(
     stored = _stored_table(warehouse, "em_feedback")
     landed = batches.read_new_feedback(warehouse, batches.stored_feedback_watermark(warehouse))
     new = validate_feedback(
-        landed, f"table {batches.LANDING_FEEDBACK}",
-        source_ids=set(em_sources["id"]), target_ids=set(em_targets["id"]),
+        landed,
+        f"table {batches.LANDING_FEEDBACK}",
+        source_ids=set(em_sources["id"]),
+        target_ids=set(em_targets["id"]),
     )
     combined = pd.concat([stored[new.columns] if len(stored) else None, new], ignore_index=True)
     combined = combined.drop_duplicates(["source_id", "target_id"], keep="last", ignore_index=True)
-    return dg.Output(combined, metadata={
-        "rows": len(combined), "new_rows": len(new),
-        "matches": int((combined["label"] == 1).sum()) if len(combined) else 0,
-    })
+    return dg.Output(
+        combined,
+        metadata={
+            "rows": len(combined),
+            "new_rows": len(new),
+            "matches": int((combined["label"] == 1).sum()) if len(combined) else 0,
+        },
+    )
 
 
 @dg.asset(
-    group_name=GROUP, io_manager_key="warehouse_io_manager", kinds={"pandas", "sql"},
+    group_name=GROUP,
+    io_manager_key="warehouse_io_manager",
+    kinds={"pandas", "sql"},
     ins={"em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES)},
 )
 def em_target_blocks(
@@ -88,12 +112,16 @@ def em_target_blocks(
     known = set(index["id"]) if len(index) else set()
     new_targets = em_targets[~em_targets["id"].isin(known)]
     new_keys = blocking.block_keys(new_targets, policy.blocking_rules())
-    index = pd.concat([index[new_keys.columns] if len(index) else None, new_keys], ignore_index=True)
+    index = pd.concat(
+        [index[new_keys.columns] if len(index) else None, new_keys], ignore_index=True
+    )
     return dg.Output(index, metadata={"keys": len(index), "targets_added": len(new_targets)})
 
 
 @dg.asset(partitions_def=import_batches, group_name=GROUP, kinds={"pandas"}, deps=[em_sources])
-def em_unmatched_sources(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Output[pd.DataFrame]:
+def em_unmatched_sources(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> dg.Output[pd.DataFrame]:
     """Earlier sources no batch has matched yet: retried against this batch's new targets."""
     rows = batches.unmatched_earlier_sources(warehouse, context.partition_key)
     return dg.Output(rows, metadata={"rows": len(rows)})
@@ -105,16 +133,24 @@ def em_source_blocks(
 ) -> dg.Output[pd.DataFrame]:
     """Block keys of this batch's sources and of the retried ones (flagged `retry`)."""
     rules = policy.blocking_rules()
-    keys = pd.concat([
-        blocking.block_keys(em_sources, rules).assign(retry=False),
-        blocking.block_keys(em_unmatched_sources, rules).assign(retry=True)
-        if len(em_unmatched_sources) else None,
-    ], ignore_index=True)
-    return dg.Output(keys, metadata={"keys": len(keys), "retried_sources": len(em_unmatched_sources)})
+    keys = pd.concat(
+        [
+            blocking.block_keys(em_sources, rules).assign(retry=False),
+            blocking.block_keys(em_unmatched_sources, rules).assign(retry=True)
+            if len(em_unmatched_sources)
+            else None,
+        ],
+        ignore_index=True,
+    )
+    return dg.Output(
+        keys, metadata={"keys": len(keys), "retried_sources": len(em_unmatched_sources)}
+    )
 
 
 @dg.asset(
-    partitions_def=import_batches, group_name=GROUP, kinds={"pandas"},
+    partitions_def=import_batches,
+    group_name=GROUP,
+    kinds={"pandas"},
     ins={"em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES)},
 )
 def em_candidate_pairs(
@@ -133,12 +169,14 @@ def em_candidate_pairs(
     pairs, stats = blocking.candidate_pairs(
         em_source_blocks[~em_source_blocks["retry"]],
         em_target_blocks[em_target_blocks["id"].isin(em_targets["id"])],
-        rules, max_block_pairs=policy.max_block_pairs,
+        rules,
+        max_block_pairs=policy.max_block_pairs,
     )
     retried, _ = blocking.candidate_pairs(
         em_source_blocks[em_source_blocks["retry"]],
         em_target_blocks[em_target_blocks["id"].isin(new_targets["id"])],
-        rules, max_block_pairs=policy.max_block_pairs,
+        rules,
+        max_block_pairs=policy.max_block_pairs,
     )
     pairs = pd.concat([pairs, retried], ignore_index=True).drop_duplicates(ignore_index=True)
     metadata: dict[str, object] = {
@@ -150,13 +188,17 @@ def em_candidate_pairs(
     }
     truth = batches.read_truth(warehouse)
     if truth is not None:
-        reachable = truth["source_id"].isin(em_source_blocks["id"]) & truth["target_id"].isin(em_targets["id"])
+        reachable = truth["source_id"].isin(em_source_blocks["id"]) & truth["target_id"].isin(
+            em_targets["id"]
+        )
         metadata["pair_completeness"] = blocking.pair_completeness(pairs, truth[reachable])
     return dg.Output(pairs, metadata=metadata)
 
 
 @dg.asset(
-    partitions_def=import_batches, group_name=GROUP, kinds={"pandas"},
+    partitions_def=import_batches,
+    group_name=GROUP,
+    kinds={"pandas"},
     ins={"em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES)},
 )
 def em_features(
@@ -169,17 +211,31 @@ def em_features(
 ) -> dg.Output[pd.DataFrame]:
     """String, date and code similarities of every candidate pair, by column type."""
     em_targets = _known_at(em_targets, context.partition_key)
-    sources = pd.concat([em_sources, em_unmatched_sources[em_sources.columns]
-                         if len(em_unmatched_sources) else None], ignore_index=True)
+    sources = pd.concat(
+        [
+            em_sources,
+            em_unmatched_sources[em_sources.columns] if len(em_unmatched_sources) else None,
+        ],
+        ignore_index=True,
+    )
     table = features.compare(em_candidate_pairs, sources, em_targets, policy.schema().columns)
-    return dg.Output(table, metadata={"pairs": len(table), "features": len(features.feature_columns(table))})
+    return dg.Output(
+        table, metadata={"pairs": len(table), "features": len(features.feature_columns(table))}
+    )
 
 
 @dg.asset(
-    group_name=GROUP, kinds={"scikitlearn"},
+    group_name=GROUP,
+    kinds={"scikitlearn"},
     ins={"em_features": dg.AssetIn(partition_mapping=ALL_BATCHES, dagster_type=dg.Any)},
-    check_specs=[dg.AssetCheckSpec(QUALITY_CHECK, asset="em_model", blocking=True,
-                                   description="Precision and recall on held-out feedback are at or above the policy's floors.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            QUALITY_CHECK,
+            asset="em_model",
+            blocking=True,
+            description="Precision and recall on held-out feedback are at or above the policy's floors.",
+        )
+    ],
 )
 def em_model(
     context: dg.AssetExecutionContext,
@@ -193,9 +249,13 @@ def em_model(
     previous = object_store.read_value("em_model")
     schema = policy.schema()
     matcher = training.train_matcher(
-        table, em_feedback, schema.columns, comparison_groups=schema.comparison_groups,
+        table,
+        em_feedback,
+        schema.columns,
+        comparison_groups=schema.comparison_groups,
         previous=previous,
-        threshold=policy.threshold, holdout_share=policy.holdout_share,
+        threshold=policy.threshold,
+        holdout_share=policy.holdout_share,
         max_pairs=policy.max_training_pairs,
     )
     scores = matcher.probabilities(table)
@@ -203,8 +263,12 @@ def em_model(
     plots = {"match_probabilities": artifacts.score_histogram(scores, labels)}
     quality = _quality_check(matcher, policy)
     matcher.quality_passed = quality.passed  # stored with the model: scoring refuses a failed one
-    yield dg.Output(matcher, metadata=artifacts.model_metadata(
-        metrics=matcher.metrics, params=matcher.params, plots=plots))
+    yield dg.Output(
+        matcher,
+        metadata=artifacts.model_metadata(
+            metrics=matcher.metrics, params=matcher.params, plots=plots
+        ),
+    )
     yield quality
 
 
@@ -213,35 +277,56 @@ def _quality_check(matcher: training.TrainedMatcher, policy: MatchingPolicy) -> 
     held_out = int(metrics.get("held_out_labels", 0))
     if held_out < policy.min_held_out_labels:
         return dg.AssetCheckResult(
-            check_name=QUALITY_CHECK, passed=True,
-            metadata={"held_out_labels": held_out, "note": (
-                f"{held_out} held-out labels: too few to judge the model (needs "
-                f"{policy.min_held_out_labels}); the floors apply once enough feedback has arrived")},
+            check_name=QUALITY_CHECK,
+            passed=True,
+            metadata={
+                "held_out_labels": held_out,
+                "note": (
+                    f"{held_out} held-out labels: too few to judge the model (needs "
+                    f"{policy.min_held_out_labels}); the floors apply once enough feedback has arrived"
+                ),
+            },
         )
     precision, recall = metrics["held_out_precision"], metrics["held_out_recall"]
     return dg.AssetCheckResult(
         check_name=QUALITY_CHECK,
         passed=precision >= policy.min_precision and recall >= policy.min_recall,
-        metadata={"held_out_precision": precision, "held_out_recall": recall,
-                  "min_precision": policy.min_precision, "min_recall": policy.min_recall,
-                  "held_out_labels": int(metrics["held_out_labels"])},
+        metadata={
+            "held_out_precision": precision,
+            "held_out_recall": recall,
+            "min_precision": policy.min_precision,
+            "min_recall": policy.min_recall,
+            "held_out_labels": int(metrics["held_out_labels"]),
+        },
     )
 
 
 @dg.asset(partitions_def=import_batches, group_name=GROUP, kinds={"pandas"})
-def em_scores(em_features: pd.DataFrame, em_model: training.TrainedMatcher) -> dg.Output[pd.DataFrame]:
+def em_scores(
+    em_features: pd.DataFrame, em_model: training.TrainedMatcher
+) -> dg.Output[pd.DataFrame]:
     """Match probability of every candidate pair in the batch."""
     if not em_model.quality_passed:  # the block outlives the run that trained the model
         raise dg.Failure(
             f"em_model failed {QUALITY_CHECK} when it was trained ({em_model.metrics}); no batch is "
             "scored or exported with it until a retrain passes (more feedback, or the policy's floors)"
         )
-    scores = em_features[["source_id", "target_id"]].assign(probability=em_model.probabilities(em_features))
-    return dg.Output(scores, metadata={"pairs": len(scores), "mean_probability": float(scores["probability"].mean()) if len(scores) else 0.0})
+    scores = em_features[["source_id", "target_id"]].assign(
+        probability=em_model.probabilities(em_features)
+    )
+    return dg.Output(
+        scores,
+        metadata={
+            "pairs": len(scores),
+            "mean_probability": float(scores["probability"].mean()) if len(scores) else 0.0,
+        },
+    )
 
 
 @dg.asset(
-    partitions_def=import_batches, group_name=GROUP, io_manager_key="warehouse_io_manager",
+    partitions_def=import_batches,
+    group_name=GROUP,
+    io_manager_key="warehouse_io_manager",
     kinds={"pandas", "sql", "csv", "parquet"},
 )
 def em_matches(
@@ -255,15 +340,18 @@ def em_matches(
     em_model: training.TrainedMatcher,
 ) -> dg.Output[pd.DataFrame]:
     """The best target per source above the threshold, with the columns that decided it; exported."""
-    chosen = matching.select_matches(em_scores, threshold=policy.threshold, one_to_one=policy.one_to_one)
+    chosen = matching.select_matches(
+        em_scores, threshold=policy.threshold, one_to_one=policy.one_to_one
+    )
     rows = chosen.merge(em_features, on=["source_id", "target_id"], how="left")
     chosen = chosen.assign(explanation=model.explain(em_model.pipeline, rows).to_numpy())
     chosen = chosen.rename(columns={"probability": "score"})
     key = context.partition_key
     metadata: dict[str, object] = {
         "matches": len(chosen),
-        **export_partition(chosen, "em_matches", "batch", key,
-                           object_store=object_store, catalog=catalog),
+        **export_partition(
+            chosen, "em_matches", "batch", key, object_store=object_store, catalog=catalog
+        ),
         "preview": dg.MetadataValue.md(artifacts.markdown_table(chosen.head(10))),
     }
     truth = batches.read_truth(warehouse)
@@ -275,7 +363,9 @@ def em_matches(
 
 
 @dg.asset(
-    partitions_def=import_batches, group_name=GROUP, io_manager_key="warehouse_io_manager",
+    partitions_def=import_batches,
+    group_name=GROUP,
+    io_manager_key="warehouse_io_manager",
     kinds={"pandas", "sql"},
 )
 def em_review_queue(policy: MatchingPolicy, em_scores: pd.DataFrame) -> dg.Output[pd.DataFrame]:

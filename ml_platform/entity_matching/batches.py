@@ -8,7 +8,6 @@ its rows through the recorded window, so re-materialising a batch months later r
 same rows, and a batch is never imported twice.
 """
 
-
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -81,9 +80,11 @@ def latest_batch(warehouse: Warehouse) -> Batch | None:
 
 
 def get_batch(warehouse: Warehouse, batch_key: str) -> Batch:
-    rows = warehouse.read_sql(
-        f"SELECT * FROM {BATCHES} WHERE batch_key = :key", {"key": batch_key}
-    ) if warehouse.table_exists(BATCHES) else pd.DataFrame()
+    rows = (
+        warehouse.read_sql(f"SELECT * FROM {BATCHES} WHERE batch_key = :key", {"key": batch_key})
+        if warehouse.table_exists(BATCHES)
+        else pd.DataFrame()
+    )
     if rows.empty:
         raise InvalidInputError(
             f"import batch '{batch_key}' is not recorded in table {BATCHES}; batches are created by "
@@ -117,7 +118,8 @@ def unmatched_earlier_sources(warehouse: Warehouse, batch_key: str) -> pd.DataFr
         return pd.DataFrame()
     matched = (
         "AND id NOT IN (SELECT source_id FROM em_matches WHERE partition_key < :key)"
-        if warehouse.table_exists("em_matches") else ""
+        if warehouse.table_exists("em_matches")
+        else ""
     )
     rows = warehouse.read_sql(
         f"SELECT * FROM em_sources WHERE partition_key < :key {matched} ORDER BY id",

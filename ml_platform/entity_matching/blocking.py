@@ -7,7 +7,6 @@ only when every key is broken at once. Keys too common to be useful (a block tha
 more than ``max_block_pairs`` pairs) are skipped and counted, which keeps the pair count linear.
 """
 
-
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -159,8 +158,11 @@ def block_keys(records: pd.DataFrame, rules: Sequence[BlockingRule]) -> pd.DataF
         present = keys.notna()
         frames.append(
             pd.DataFrame(
-                {"id": records.loc[present, "id"].to_numpy(), "rule": rule.name,
-                 "key": keys[present].to_numpy()}
+                {
+                    "id": records.loc[present, "id"].to_numpy(),
+                    "rule": rule.name,
+                    "key": keys[present].to_numpy(),
+                }
             )
         )
     out = pd.concat(frames, ignore_index=True)
@@ -219,8 +221,9 @@ def _sorted_neighbourhood(s: pd.DataFrame, t: pd.DataFrame, window: int) -> pd.D
         left.append(np.where(source_first, ids[a], ids[b]))
         right.append(np.where(source_first, ids[b], ids[a]))
     if not left:
-        return pd.DataFrame({"source_id": pd.Series(dtype="string"),
-                             "target_id": pd.Series(dtype="string")})
+        return pd.DataFrame(
+            {"source_id": pd.Series(dtype="string"), "target_id": pd.Series(dtype="string")}
+        )
     return pd.DataFrame(
         {"source_id": np.concatenate(left), "target_id": np.concatenate(right)}
     ).astype("string")

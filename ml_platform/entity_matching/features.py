@@ -5,7 +5,6 @@ similarity is NaN when either side is missing (and a `<column>__missing` flag sa
 value is no evidence either way, which the model must be able to tell apart from a mismatch.
 """
 
-
 from collections.abc import Mapping
 
 import numpy as np
@@ -122,10 +121,15 @@ def _measure(measure: str, a: pd.Series, b: pd.Series, kind: str) -> np.ndarray:
     if measure == "phonetic":
         return (normalise.phonetic(a) == normalise.phonetic(b)).fillna(False).to_numpy(float)
     if measure == "token_set":
-        return process.cpdist(
-            normalise.to_object_array(a), normalise.to_object_array(b),
-            scorer=fuzz.token_set_ratio, workers=-1,
-        ).astype(np.float64) / 100.0
+        return (
+            process.cpdist(
+                normalise.to_object_array(a),
+                normalise.to_object_array(b),
+                scorer=fuzz.token_set_ratio,
+                workers=-1,
+            ).astype(np.float64)
+            / 100.0
+        )
     if measure == "tfidf":
         return _tfidf_cosine(a, b)
     if measure == "day_month_swap":

@@ -1,7 +1,6 @@
 """Link two record sets in one process: the CLI's and the benchmark's path through the same logic
 the Dagster assets run step by step."""
 
-
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,4 +68,6 @@ def link(
             table, on=["source_id", "target_id"], how="left"
         )
         chosen = chosen.assign(explanation=model.explain(match_model, chosen_features).to_numpy())
-    return LinkResult(matches=chosen, scores=scores, features=table, blocking=stats, seconds=seconds)
+    return LinkResult(
+        matches=chosen, scores=scores, features=table, blocking=stats, seconds=seconds
+    )

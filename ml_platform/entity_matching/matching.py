@@ -1,6 +1,5 @@
 """From pair probabilities to decisions: matches, the review queue, and how good they are."""
 
-
 import numpy as np
 import pandas as pd
 
@@ -14,7 +13,9 @@ def select_matches(
     classic approximation of the assignment problem; exact for the usual case of clear winners).
     """
     above = scores[scores["probability"] >= threshold]
-    ranked = above.sort_values(["probability", "source_id", "target_id"], ascending=[False, True, True])
+    ranked = above.sort_values(
+        ["probability", "source_id", "target_id"], ascending=[False, True, True]
+    )
     best = ranked.drop_duplicates("source_id", keep="first")
     if one_to_one:
         best = _greedy_one_to_one(ranked)
@@ -34,7 +35,9 @@ def _greedy_one_to_one(ranked: pd.DataFrame) -> pd.DataFrame:
     return ranked[keep]
 
 
-def review_queue(scores: pd.DataFrame, *, size: int = 100, low: float = 0.05, high: float = 0.95) -> pd.DataFrame:
+def review_queue(
+    scores: pd.DataFrame, *, size: int = 100, low: float = 0.05, high: float = 0.95
+) -> pd.DataFrame:
     """Pairs the model is least sure of (probability closest to 0.5), for people to label.
 
     Only each source's best candidates are considered: a label there changes a decision.
@@ -51,6 +54,11 @@ def evaluate(matches: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     precision = hits / len(matches) if len(matches) else 0.0
     recall = hits / len(truth) if len(truth) else 0.0
     f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1,
-            "true_positives": hits, "false_positives": len(matches) - hits,
-            "false_negatives": len(truth) - hits}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_positives": hits,
+        "false_positives": len(matches) - hits,
+        "false_negatives": len(truth) - hits,
+    }

@@ -11,7 +11,6 @@ for EM estimation of m and u; Enamorado, Fifield & Imai (2019), fastLink, for mi
 treated as ignorable (they contribute no weight).
 """
 
-
 from collections.abc import Mapping
 
 import numpy as np
@@ -69,9 +68,12 @@ class ComparisonLevels(TransformerMixin, BaseEstimator):
         for j, comparison in enumerate(self.columns_):
             members = self.comparisons_[comparison]
             kind = self._kind(comparison)
-            similarities = np.column_stack([
-                X[feature_name(c, MEASURES[self.columns[c]][0])].to_numpy(np.float64) for c in members
-            ])
+            similarities = np.column_stack(
+                [
+                    X[feature_name(c, MEASURES[self.columns[c]][0])].to_numpy(np.float64)
+                    for c in members
+                ]
+            )
             present = ~np.isnan(similarities)
             counted = present.sum(axis=1)
             similarity = np.where(
@@ -139,8 +141,11 @@ class FellegiSunter(ClassifierMixin, BaseEstimator):
             responsibility = 1.0 / (1.0 + np.exp(-log_odds))
             responsibility[known] = labels[known]
             w_match, w_non = weights * responsibility, weights * (1.0 - responsibility)
-            prior = float(w_match[~known].sum() / max((~known).sum(), 1)) if (~known).any() \
+            prior = (
+                float(w_match[~known].sum() / max((~known).sum(), 1))
+                if (~known).any()
                 else float(w_match.sum() / weights.sum())
+            )
             prior = float(np.clip(prior, 1e-6, 1 - 1e-6))
             m = [self._normalise(w_match @ oh) for oh in one_hot]
             u = [self._normalise(w_non @ oh) for oh in one_hot]
@@ -211,7 +216,10 @@ class ReweightedFellegiSunter(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(
-        self, confidence: float = 0.99, label_weight: float = 5.0, C: float = 1.0,
+        self,
+        confidence: float = 0.99,
+        label_weight: float = 5.0,
+        C: float = 1.0,
         warm_start: bool = False,
     ):
         self.confidence = confidence
@@ -241,7 +249,9 @@ class ReweightedFellegiSunter(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         self.reweighted_ = len(np.unique(target[usable])) == 2
         if self.reweighted_:  # otherwise (tiny or one-sided data) EM's probabilities stand
-            self.reweighting_.fit(self._design(X)[usable], target[usable], sample_weight=weight[usable])
+            self.reweighting_.fit(
+                self._design(X)[usable], target[usable], sample_weight=weight[usable]
+            )
         return self
 
     @property
@@ -277,10 +287,12 @@ def build_model(
     columns: Mapping[str, str], groups: Mapping[str, list[str]] | None = None, **classifier_params
 ) -> Pipeline:
     """The match model for a schema: comparison levels, then re-weighted Fellegi–Sunter."""
-    return Pipeline([
-        ("levels", ComparisonLevels(columns, groups)),
-        ("classifier", ReweightedFellegiSunter(**classifier_params)),
-    ])
+    return Pipeline(
+        [
+            ("levels", ComparisonLevels(columns, groups)),
+            ("classifier", ReweightedFellegiSunter(**classifier_params)),
+        ]
+    )
 
 
 def training_labels(features: pd.DataFrame, feedback: pd.DataFrame | None) -> np.ndarray:

@@ -1,6 +1,5 @@
 """Value normalisation shared by blocking and comparison, so both see the same spelling of a value."""
 
-
 import re
 
 import jellyfish

@@ -1,6 +1,5 @@
 """What a team tunes about matching without touching code: schema, thresholds, quality floors."""
 
-
 import dagster as dg
 
 from ml_platform.datasets.schema import RecordSchema, load_schema

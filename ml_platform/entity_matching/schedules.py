@@ -1,6 +1,5 @@
 """The nightly full run the original cron workflow did: import → features → train → score → export."""
 
-
 import dagster as dg
 
 from ml_platform.core.warehouse import Warehouse
@@ -9,7 +8,9 @@ from ml_platform.entity_matching.jobs import entity_matching_job
 
 
 @dg.schedule(
-    job=entity_matching_job, cron_schedule="0 2 * * *", execution_timezone="UTC",
+    job=entity_matching_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def em_nightly_schedule(context: dg.ScheduleEvaluationContext, warehouse: Warehouse):

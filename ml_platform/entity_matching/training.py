@@ -5,7 +5,6 @@ retrains) never reaches training; precision and recall on them are what the qual
 check. With no feedback yet there is nothing to measure against, which the result says.
 """
 
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -48,7 +47,9 @@ def train_matcher(
     seed: int = 42,
 ) -> TrainedMatcher:
     """Fit (warm-started from ``previous`` when its columns match) and evaluate on held-out labels."""
-    held_out_feedback = feedback[is_held_out(feedback, holdout_share)] if len(feedback) else feedback
+    held_out_feedback = (
+        feedback[is_held_out(feedback, holdout_share)] if len(feedback) else feedback
+    )
     training_feedback = feedback.drop(held_out_feedback.index) if len(feedback) else feedback
 
     held_out_rows = held_out_feedback.merge(features, on=["source_id", "target_id"], how="inner")
@@ -60,8 +61,11 @@ def train_matcher(
         features, labels = features[keep], labels[keep]
 
     pipeline = model.build_model(columns, comparison_groups)
-    warm = previous is not None and previous.pipeline.named_steps["levels"].get_params() == \
-        pipeline.named_steps["levels"].get_params()
+    warm = (
+        previous is not None
+        and previous.pipeline.named_steps["levels"].get_params()
+        == pipeline.named_steps["levels"].get_params()
+    )
     if warm:
         pipeline = previous.pipeline
         pipeline.set_params(classifier__warm_start=True)
@@ -74,8 +78,13 @@ def train_matcher(
         "em_iterations": float(pipeline.named_steps["classifier"].n_iter_),
     }
     metrics.update(_held_out_quality(pipeline, held_out_rows, threshold))
-    params = {"threshold": threshold, "holdout_share": holdout_share, "warm_start": warm,
-              "columns": dict(columns), "comparison_groups": dict(comparison_groups or {})}
+    params = {
+        "threshold": threshold,
+        "holdout_share": holdout_share,
+        "warm_start": warm,
+        "columns": dict(columns),
+        "comparison_groups": dict(comparison_groups or {}),
+    }
     return TrainedMatcher(pipeline=pipeline, metrics=metrics, params=params)
 
 
@@ -87,5 +96,8 @@ def _held_out_quality(pipeline: Pipeline, rows: pd.DataFrame, threshold: float) 
     tp = float((predicted & actual).sum())
     precision = float(tp / predicted.sum()) if predicted.sum() else 1.0
     recall = float(tp / actual.sum()) if actual.sum() else 1.0
-    return {"held_out_labels": float(len(rows)), "held_out_precision": precision,
-            "held_out_recall": recall}
+    return {
+        "held_out_labels": float(len(rows)),
+        "held_out_precision": precision,
+        "held_out_recall": recall,
+    }

@@ -33,19 +33,27 @@ def glue_table(endpoint: str, bucket: str) -> str:
     database = f"ml_platform_{bucket.replace('-', '_')}"
     glue = boto3.client("glue", endpoint_url=endpoint)
     glue.create_database(DatabaseInput={"Name": database})
-    glue.create_table(DatabaseName=database, TableInput={
-        "Name": "em_matches",
-        "PartitionKeys": [{"Name": "batch", "Type": "string"}],
-        "StorageDescriptor": {
-            "Columns": [{"Name": "source_id", "Type": "string"}, {"Name": "target_id", "Type": "string"},
-                        {"Name": "score", "Type": "double"}, {"Name": "explanation", "Type": "string"}],
-            "Location": f"s3://{bucket}/platform/exports/em_matches/",
-            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            "SerdeInfo": {"SerializationLibrary":
-                          "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": "em_matches",
+            "PartitionKeys": [{"Name": "batch", "Type": "string"}],
+            "StorageDescriptor": {
+                "Columns": [
+                    {"Name": "source_id", "Type": "string"},
+                    {"Name": "target_id", "Type": "string"},
+                    {"Name": "score", "Type": "double"},
+                    {"Name": "explanation", "Type": "string"},
+                ],
+                "Location": f"s3://{bucket}/platform/exports/em_matches/",
+                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                "SerdeInfo": {
+                    "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                },
+            },
         },
-    })
+    )
     return database
 
 
@@ -57,8 +65,9 @@ def on_servers(warehouse: Warehouse, bucket: str, endpoint: str, **policy) -> dg
         "object_store": store,
         "warehouse": warehouse,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
-        "catalog": DataCatalog(glue_database=f"ml_platform_{bucket.replace('-', '_')}",
-                               endpoint_url=endpoint),
+        "catalog": DataCatalog(
+            glue_database=f"ml_platform_{bucket.replace('-', '_')}", endpoint_url=endpoint
+        ),
     }
     product = entity_matching.build_definitions(MatchingPolicy(retrain_after_labels=20, **policy))
     return dg.Definitions.merge(product, dg.Definitions(resources=resources))
@@ -75,13 +84,18 @@ def platform(postgres_warehouse: Warehouse, s3_bucket: str, s3_endpoint: str):
 
 def land_arrival(warehouse: Warehouse, dataset, part: int, parts: int = 3) -> None:
     """One third of the targets and sources, stamped later than everything before."""
+
     def share(frame: pd.DataFrame) -> pd.DataFrame:
         size = -(-len(frame) // parts)
         return frame.iloc[(part - 1) * size : part * size]
 
     stamp = START + timedelta(hours=part)
-    batches.land(warehouse, batches.LANDING_TARGETS, share(dataset.targets).assign(modified_at=stamp))
-    batches.land(warehouse, batches.LANDING_SOURCES, share(dataset.sources).assign(modified_at=stamp))
+    batches.land(
+        warehouse, batches.LANDING_TARGETS, share(dataset.targets).assign(modified_at=stamp)
+    )
+    batches.land(
+        warehouse, batches.LANDING_SOURCES, share(dataset.sources).assign(modified_at=stamp)
+    )
 
 
 def row_counts(warehouse: Warehouse) -> dict[str, int]:
@@ -129,11 +143,15 @@ def test_each_export_is_registered_as_a_glue_partition_once(platform, dataset, s
     ticks = three_batches(defs, instance, warehouse, dataset)
     second = ticks[1].requests[0]
     defs.resolve_job_def("entity_matching_job").execute_in_process(
-        instance=instance, partition_key=second.partition_key, asset_selection=second.asset_selection)
+        instance=instance,
+        partition_key=second.partition_key,
+        asset_selection=second.asset_selection,
+    )
 
     catalog = defs.resources["catalog"]
     partitions = boto3.client("glue", endpoint_url=s3_endpoint).get_partitions(
-        DatabaseName=catalog.glue_database, TableName="em_matches")["Partitions"]
+        DatabaseName=catalog.glue_database, TableName="em_matches"
+    )["Partitions"]
     keys = instance.get_dynamic_partitions("em_import_batches")
     assert sorted(p["Values"][0] for p in partitions) == sorted(keys)  # the re-run added none
     located = {p["Values"][0]: p["StorageDescriptor"]["Location"] for p in partitions}
@@ -147,7 +165,9 @@ def test_rematerialising_a_batch_replaces_its_rows_instead_of_adding_them(platfo
 
     second = ticks[1].requests[0]
     rerun = defs.resolve_job_def("entity_matching_job").execute_in_process(
-        instance=instance, partition_key=second.partition_key, asset_selection=second.asset_selection
+        instance=instance,
+        partition_key=second.partition_key,
+        asset_selection=second.asset_selection,
     )
 
     assert rerun.success
@@ -155,7 +175,9 @@ def test_rematerialising_a_batch_replaces_its_rows_instead_of_adding_them(platfo
     assert min(before.values()) > 0
 
 
-def test_a_failed_rerun_leaves_the_stored_rows_and_objects_unchanged(platform, dataset, s3_endpoint):
+def test_a_failed_rerun_leaves_the_stored_rows_and_objects_unchanged(
+    platform, dataset, s3_endpoint
+):
     defs, instance, warehouse, bucket = platform
     ticks = three_batches(defs, instance, warehouse, dataset)
     before_rows, before_objects = row_counts(warehouse), s3_objects(bucket, s3_endpoint)
@@ -169,8 +191,10 @@ def test_a_failed_rerun_leaves_the_stored_rows_and_objects_unchanged(platform, d
         )
 
     rerun = defs.resolve_job_def("entity_matching_job").execute_in_process(
-        instance=instance, partition_key=second.partition_key,
-        asset_selection=second.asset_selection, raise_on_error=False,
+        instance=instance,
+        partition_key=second.partition_key,
+        asset_selection=second.asset_selection,
+        raise_on_error=False,
     )
 
     assert not rerun.success
@@ -207,7 +231,11 @@ def test_enough_new_feedback_retrains_and_rescores_the_latest_batch(platform, da
 
     batches.land(warehouse, batches.LANDING_FEEDBACK, feedback.iloc[10:])
     retrain = runs.tick(em_feedback_sensor, defs, instance, raise_on_error=False)
-    failed = [(e.check_name, e.metadata) for e in retrain.runs[0].get_asset_check_evaluations() if not e.passed]
+    failed = [
+        (e.check_name, e.metadata)
+        for e in retrain.runs[0].get_asset_check_evaluations()
+        if not e.passed
+    ]
     assert not failed, failed
 
     assert retrain.requests[0].partition_key == batches.latest_batch(warehouse).batch_key
@@ -222,38 +250,56 @@ def test_enough_new_feedback_retrains_and_rescores_the_latest_batch(platform, da
 def test_a_model_below_the_quality_floors_blocks_the_export(platform, dataset, s3_endpoint):
     defs, instance, warehouse, bucket = platform
     three_batches(defs, instance, warehouse, dataset)
-    batches.land(warehouse, batches.LANDING_FEEDBACK,
-                 dataset.feedback.assign(modified_at=START + timedelta(days=1)))
+    batches.land(
+        warehouse,
+        batches.LANDING_FEEDBACK,
+        dataset.feedback.assign(modified_at=START + timedelta(days=1)),
+    )
     strict = on_servers(warehouse, bucket, s3_endpoint, min_precision=1.01, min_held_out_labels=5)
 
     retrain = runs.tick(em_feedback_sensor, strict, instance, raise_on_error=False)
 
     run = retrain.runs[0]
-    check = next(e for e in run.get_asset_check_evaluations() if e.check_name == "em_model_meets_quality_floors")
+    check = next(
+        e
+        for e in run.get_asset_check_evaluations()
+        if e.check_name == "em_model_meets_quality_floors"
+    )
     assert not check.passed
     assert "em_model" in runs.materialized(run)
     assert "em_matches" not in runs.materialized(run)
     # and a later run that does not retrain refuses to score with that model
     batch = retrain.requests[0].partition_key
     later = strict.resolve_job_def("entity_matching_job").execute_in_process(
-        instance=instance, partition_key=batch, asset_selection=BATCH_ASSETS, raise_on_error=False)
+        instance=instance, partition_key=batch, asset_selection=BATCH_ASSETS, raise_on_error=False
+    )
     failure = next(e for e in later.all_events if e.is_step_failure)
     assert failure.step_key == "em_scores"
     assert "failed em_model_meets_quality_floors" in str(failure.step_failure_data.error)
     assert "em_matches" not in runs.materialized(later)
 
 
-def test_feedback_naming_an_unknown_record_fails_with_its_row_and_keeps_stored_feedback(platform, dataset):
+def test_feedback_naming_an_unknown_record_fails_with_its_row_and_keeps_stored_feedback(
+    platform, dataset
+):
     defs, instance, warehouse, _ = platform
     three_batches(defs, instance, warehouse, dataset)
-    bad = pd.DataFrame({"source_id": ["nobody"], "target_id": [dataset.targets["id"].iloc[0]],
-                        "label": ["1"], "modified_at": [START + timedelta(days=2)]})
+    bad = pd.DataFrame(
+        {
+            "source_id": ["nobody"],
+            "target_id": [dataset.targets["id"].iloc[0]],
+            "label": ["1"],
+            "modified_at": [START + timedelta(days=2)],
+        }
+    )
     batches.land(warehouse, batches.LANDING_FEEDBACK, bad)
     stored_before = len(warehouse.read_table("em_feedback"))
 
     run = defs.resolve_job_def("entity_matching_job").execute_in_process(
-        instance=instance, partition_key=batches.latest_batch(warehouse).batch_key,
-        asset_selection=[dg.AssetKey("em_feedback")], raise_on_error=False,
+        instance=instance,
+        partition_key=batches.latest_batch(warehouse).batch_key,
+        asset_selection=[dg.AssetKey("em_feedback")],
+        raise_on_error=False,
     )
 
     error = str(next(e for e in run.all_events if e.is_step_failure).step_failure_data.error)
@@ -264,13 +310,15 @@ def test_feedback_naming_an_unknown_record_fails_with_its_row_and_keeps_stored_f
 def test_the_nightly_schedule_reruns_the_latest_batch_once_a_night(platform, dataset):
     defs, instance, warehouse, _ = platform
     night = datetime(2026, 11, 24, 2, tzinfo=UTC)
-    with dg.build_schedule_context(instance=instance, scheduled_execution_time=night,
-                                   resources=defs.resources) as context:
+    with dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=night, resources=defs.resources
+    ) as context:
         assert isinstance(em_nightly_schedule(context), dg.SkipReason)
 
     three_batches(defs, instance, warehouse, dataset)
-    with dg.build_schedule_context(instance=instance, scheduled_execution_time=night,
-                                   resources=defs.resources) as context:
+    with dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=night, resources=defs.resources
+    ) as context:
         request = em_nightly_schedule(context)
 
     assert request.partition_key == batches.latest_batch(warehouse).batch_key

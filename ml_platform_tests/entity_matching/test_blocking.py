@@ -40,7 +40,9 @@ def test_a_block_larger_than_the_cap_is_skipped_and_counted():
 
 
 def test_sorted_neighbourhood_pairs_only_across_the_two_sets():
-    rule = blocking.BlockingRule("sn", ("surname",), ("clean",), method="sorted_neighbourhood", window=3)
+    rule = blocking.BlockingRule(
+        "sn", ("surname",), ("clean",), method="sorted_neighbourhood", window=3
+    )
     pairs, _ = pairs_for(SOURCES, TARGETS, rules=[rule])
     assert pairs["source_id"].str.startswith("s").all()
     assert pairs["target_id"].str.startswith("t").all()

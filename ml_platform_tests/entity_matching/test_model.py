@@ -12,7 +12,9 @@ def synthetic_levels(n_pairs: int, match_share: float, seed: int = 0):
     rng = np.random.default_rng(seed)
     y = rng.random(n_pairs) < match_share
     n_cols = 6
-    agree = np.where(y[:, None], rng.random((n_pairs, n_cols)) < 0.9, rng.random((n_pairs, n_cols)) < 0.1)
+    agree = np.where(
+        y[:, None], rng.random((n_pairs, n_cols)) < 0.9, rng.random((n_pairs, n_cols)) < 0.1
+    )
     levels = np.where(agree, 0, 2).astype(np.int8)
     levels[rng.random(levels.shape) < 0.05] = model.MISSING
     return levels, y
@@ -66,10 +68,13 @@ def test_held_out_feedback_never_reaches_training():
 
 
 def test_best_target_per_source_above_threshold():
-    scores = pd.DataFrame({
-        "source_id": ["s1", "s1", "s2", "s3"], "target_id": ["t1", "t2", "t1", "t3"],
-        "probability": [0.99, 0.7, 0.95, 0.2],
-    })
+    scores = pd.DataFrame(
+        {
+            "source_id": ["s1", "s1", "s2", "s3"],
+            "target_id": ["t1", "t2", "t1", "t3"],
+            "probability": [0.99, 0.7, 0.95, 0.2],
+        }
+    )
     chosen = matching.select_matches(scores, threshold=0.5)
     assert set(zip(chosen.source_id, chosen.target_id)) == {("s1", "t1"), ("s2", "t1")}
     one_to_one = matching.select_matches(scores, threshold=0.5, one_to_one=True)
@@ -77,8 +82,13 @@ def test_best_target_per_source_above_threshold():
 
 
 def test_review_queue_holds_the_least_certain_pairs_first():
-    scores = pd.DataFrame({"source_id": ["a", "b", "c", "d"], "target_id": ["t"] * 4,
-                           "probability": [0.99, 0.52, 0.3, 0.01]})
+    scores = pd.DataFrame(
+        {
+            "source_id": ["a", "b", "c", "d"],
+            "target_id": ["t"] * 4,
+            "probability": [0.99, 0.52, 0.3, 0.01],
+        }
+    )
     queue = matching.review_queue(scores, size=5)
     assert list(queue.source_id) == ["b", "c"]
 
@@ -94,7 +104,10 @@ def test_explanations_name_the_deciding_columns():
     from ml_platform.entity_matching import features
 
     from .records import SOURCES, TARGETS
-    pairs = pd.DataFrame({"source_id": ["s1", "s4", "s3"], "target_id": ["t1", "t3", "t4"]}, dtype="string")
+
+    pairs = pd.DataFrame(
+        {"source_id": ["s1", "s4", "s3"], "target_id": ["t1", "t3", "t4"]}, dtype="string"
+    )
     table = features.compare(pairs, SOURCES, TARGETS, COLUMNS)
     fitted = model.build_model(COLUMNS).fit(table, np.array([1.0, 0.0, 1.0]))
     texts = model.explain(fitted, table)
