@@ -1,10 +1,10 @@
 # Sourced by demo.sh and test.sh: a project virtualenv with the locked dependencies, so a fresh
-# Debian machine with Python 3.11 needs nothing else. `install_platform [extras]`.
+# Debian machine with Python 3.11 needs nothing else. The lock holds every extra (test, dev, k8s),
+# so one install serves the demo and the tests alike.
 
 _ML_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 install_platform() {
-    local extras="${1:-}"
     local python="${PYTHON:-python3.11}"
     command -v "$python" >/dev/null 2>&1 || python=python3
     if [[ ! -x "$_ML_ROOT/.venv/bin/python" ]]; then
@@ -19,5 +19,5 @@ install_platform() {
     "$_ML_ROOT/.venv/bin/uv" pip install -q --python "$_ML_ROOT/.venv/bin/python" \
         -r "$_ML_ROOT/requirements.lock" || return 1
     "$_ML_ROOT/.venv/bin/uv" pip install -q --python "$_ML_ROOT/.venv/bin/python" \
-        --no-deps -e "$_ML_ROOT${extras:+[$extras]}" || return 1
+        --no-deps -e "$_ML_ROOT" || return 1
 }

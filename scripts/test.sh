@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 source scripts/install.sh
 source scripts/services.sh
 
-install_platform test
+install_platform
+# offline infrastructure checks: terraform fmt, checkov, hadolint, actionlint, yamllint
+bash scripts/infra_checks.sh
 trap stop_services EXIT
 start_services
 export GX_ANALYTICS_ENABLED=false DAGSTER_DISABLE_TELEMETRY=1
