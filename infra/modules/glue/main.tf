@@ -1,6 +1,6 @@
 # Glue Data Catalog entries that make the platform's exports queryable from Athena.
 # The em_matches export must be laid out Hive-style, one folder per import batch:
-#   s3://<bucket>/<prefix>/exports/em_matches/batch=<batch key>/part.parquet
+#   s3://<bucket>/<prefix>/exports/em_matches/batch=<batch key>/part-0.parquet
 # Only Parquet files may sit under that location (Athena reads every object below it).
 # New batches become visible once their partition is registered: the platform's IRSA role may
 # call glue:BatchCreatePartition, or run `MSCK REPAIR TABLE em_matches` in Athena.
