@@ -122,6 +122,8 @@ def test_three_import_batches_become_three_partitions_and_find_the_matches(platf
 
     keys = instance.get_dynamic_partitions("em_import_batches")
     assert len(keys) == 3 == len({t.requests[0].run_key for t in ticks})
+    cursors = [t.cursor for t in ticks]
+    assert cursors == sorted(cursors) and len(set(cursors)) == 3  # the cursor advances each batch
     assert all(run.success for t in ticks for run in t.runs)
     # the first batch trains the first model; later ones only score with it
     assert "em_model" in runs.materialized(ticks[0].runs[0])
