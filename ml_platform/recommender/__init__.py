@@ -1,0 +1,1 @@
+"""Two-stage movie recommender: splits, metrics and baselines (pure logic, no Dagster)."""

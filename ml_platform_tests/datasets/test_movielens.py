@@ -1,0 +1,121 @@
+import pandas as pd
+import pytest
+
+from ml_platform.core.errors import InvalidInputError
+from ml_platform.datasets.movielens import (
+    ML_100K_STATS,
+    describe_ratings,
+    generate_movielens,
+    load_movielens,
+    load_movies,
+    load_ratings,
+    validate_ratings_against_movies,
+    write_movielens,
+)
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return generate_movielens()
+
+
+def test_the_same_seed_gives_the_same_data_and_another_seed_other_data():
+    first = generate_movielens(200, 300, 8_000, seed=1)
+    again = generate_movielens(200, 300, 8_000, seed=1)
+    other = generate_movielens(200, 300, 8_000, seed=2)
+
+    pd.testing.assert_frame_equal(first.ratings, again.ratings)
+    assert not first.ratings.equals(other.ratings)
+
+
+def test_generated_data_has_the_shape_and_statistics_of_movielens_100k(dataset):
+    stats = describe_ratings(dataset.ratings)
+
+    assert stats["users"] == 943 and stats["ratings"] == 100_000
+    assert stats["user_ratings_min"] >= 20
+    assert stats["user_ratings_median"] == pytest.approx(65, rel=0.15)
+    assert stats["user_ratings_max"] == pytest.approx(737, rel=0.15)
+    assert stats["movie_ratings_median"] == pytest.approx(27, rel=0.3)
+    assert stats["top_10pct_movies_share"] == pytest.approx(0.43, abs=0.04)
+    for star in range(1, 6):
+        assert stats[f"share_{star}"] == pytest.approx(ML_100K_STATS[f"share_{star}"], abs=0.005)
+    assert not dataset.ratings.duplicated(["user_id", "movie_id"]).any()
+
+
+def test_generated_movies_have_years_in_titles_and_known_genres(dataset):
+    movies = dataset.movies
+
+    assert len(movies) == 1682
+    assert (movies["title"].str.extract(r"\((\d{4})\)$")[0].astype(int) == movies["year"]).all()
+    assert movies["genres"].str.split("|").str.len().mean() == pytest.approx(1.7, abs=0.2)
+    assert (
+        movies["genres"].str.contains("Drama").mean()
+        > movies["genres"].str.contains("Western").mean()
+    )
+
+
+@pytest.mark.parametrize("layout", ["ml-latest", "ml-100k"])
+def test_written_data_loads_back_unchanged_in_either_layout(tmp_path, layout):
+    dataset = generate_movielens(50, 80, 1_500, seed=3)
+
+    write_movielens(tmp_path, dataset, layout=layout)
+    loaded = load_movielens(tmp_path)
+
+    pd.testing.assert_frame_equal(loaded.ratings, dataset.ratings)
+    pd.testing.assert_frame_equal(loaded.movies, dataset.movies)
+
+
+def test_half_star_ratings_and_titles_with_commas_load_from_the_csv_layout(tmp_path):
+    (tmp_path / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,2,3.5,964982703\n")
+    (tmp_path / "movies.csv").write_text(
+        'movieId,title,genres\n2,"American President, The (1995)",Comedy|Drama|Romance\n'
+        "3,Untitled,(no genres listed)\n"
+    )
+
+    ratings = load_ratings(tmp_path / "ratings.csv")
+    movies = load_movies(tmp_path / "movies.csv")
+
+    assert ratings.iloc[0].tolist() == [1, 2, 3.5, 964982703]
+    assert movies["year"].tolist() == [1995, pd.NA]
+    assert movies["genres"].tolist() == ["Comedy|Drama|Romance", ""]
+
+
+def test_u_item_genre_flags_become_genre_names(tmp_path):
+    flags = "|".join(["0"] * 3 + ["1", "1"] + ["0"] * 14)
+    line = f"1|Toy Story (1995)|01-Jan-1995||http://us.imdb.com/x|{flags}\n"
+    (tmp_path / "u.item").write_bytes(line.encode("latin-1"))
+
+    movies = load_movies(tmp_path / "u.item")
+
+    assert movies.iloc[0].tolist() == [1, "Toy Story (1995)", 1995, "Animation|Children's"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("ratings.csv", "userId,movieId,timestamp\n1,2,3\n", "['rating'] are missing"),
+        ("ratings.csv", "userId,movieId,rating,timestamp\n1,x,4,5\n", "line 2: column 'movieId'"),
+        ("ratings.csv", "userId,movieId,rating,timestamp\n1,2,4,5\n1,3,6,5\n", "line 3"),
+        ("u.data", "1\t2\t4\t5\n1\t2\t3\t6\n", "line 2: user 1 rates movie 2 again"),
+        ("u.data", "1\t2\t0\t5\n", "line 1: column 'rating' is 0.0"),
+        ("u.data", "a\t2\t4\t5\n", "column 'user id' is 'a', expected an integer"),
+    ],
+)
+def test_bad_ratings_files_name_the_file_line_and_column(tmp_path, name, text, message):
+    (tmp_path / name).write_text(text)
+
+    with pytest.raises(InvalidInputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_ratings(tmp_path / name)
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(InvalidInputError, match="movies.csv: file not found"):
+        load_movies(tmp_path / "movies.csv")
+
+
+def test_a_rating_of_a_movie_missing_from_the_catalogue_is_an_error():
+    ratings = pd.DataFrame({"user_id": [1, 1], "movie_id": [1, 9], "rating": [4.0, 3.0]})
+    movies = pd.DataFrame({"movie_id": [1, 2]})
+
+    with pytest.raises(InvalidInputError, match=r"1 rating\(s\) name 1 movie id\(s\).*\[9\]"):
+        validate_ratings_against_movies(ratings, movies)
