@@ -7,5 +7,8 @@ import dagster as dg
 
 from ml_platform.core.settings import build_resources
 from ml_platform.entity_matching import definitions as entity_matching
+from ml_platform.recommender import definitions as recommender
 
-defs = dg.Definitions.merge(entity_matching.defs, dg.Definitions(resources=build_resources()))
+defs = dg.Definitions.merge(
+    entity_matching.defs, recommender.defs, dg.Definitions(resources=build_resources())
+)

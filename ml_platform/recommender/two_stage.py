@@ -1,0 +1,103 @@
+"""The served recommender: retrieval narrows the catalogue, ranking orders what is left.
+
+Retrieval scores every movie with one matrix product and keeps the `candidates` best; the
+ranker — more expensive per pair, better at ratings — orders only those. Movies the user already
+rated are dropped before ranking: recommending them again wastes a slot.
+
+Numpy only (no TensorFlow import, directly or through the models): the serving process stays
+small and starts fast, and the object pickles with joblib as an asset value.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ml_platform.recommender.ranking import RankingModel
+from ml_platform.recommender.retrieval import RetrievalModel
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    movie_id: int
+    title: str
+    predicted_rating: float
+    retrieval_score: float
+
+
+class TwoStageRecommender:
+    """Top-k recommendations for a known user (`recommend`) or a new one (`recommend_for_ratings`).
+
+    Unknown user ids raise KeyError (serving answers 404); rated movies outside the catalogue
+    are ignored for new users.
+    """
+
+    def __init__(
+        self,
+        retrieval: RetrievalModel,
+        ranking: RankingModel,
+        train_ratings: pd.DataFrame,
+        movies: pd.DataFrame,
+        candidates: int = 200,
+    ) -> None:
+        self.retrieval, self.ranking, self.candidates = retrieval, ranking, candidates
+        titles = movies.set_index("movie_id")["title"]
+        self.titles = titles.reindex(retrieval.movie_ids).fillna("").to_numpy(dtype=object)
+        rows = retrieval.movie_rows(train_ratings["movie_id"].to_numpy())
+        users = train_ratings["user_id"].to_numpy()
+        # Row positions in retrieval's catalogue of each user's rated movies, for masking.
+        self.rated = {
+            int(user): rows[positions]
+            for user, positions in pd.Series(np.arange(len(users))).groupby(users).groups.items()
+        }
+
+    def has_user(self, user_id: int) -> bool:
+        return self.retrieval.has_user(user_id) and self.ranking.has_user(user_id)
+
+    def has_movie(self, movie_id: int) -> bool:
+        return self.retrieval.has_movie(movie_id)
+
+    def recommend(self, user_id: int, k: int = 10) -> list[Recommendation]:
+        """The k best unseen movies for a user seen in training; KeyError for any other id."""
+        if not self.has_user(user_id):
+            raise KeyError(f"user {user_id} unknown")
+        scores = self.retrieval.scores(np.array([user_id]))[0]
+        rows = self._candidates(scores, self.rated.get(int(user_id), np.array([], dtype=int)))
+        movie_ids = self.retrieval.movie_ids[rows]
+        predicted = self.ranking.predict(np.full(len(rows), user_id), movie_ids)
+        return self._top(rows, predicted, scores, k)
+
+    def recommend_for_ratings(
+        self, ratings: Mapping[int, float], k: int = 10
+    ) -> list[Recommendation]:
+        """The k best movies for a user known only by {movie_id: rating}, those excluded."""
+        scores = self.retrieval.score_vectors(self.retrieval.embed_new_user(ratings))[0]
+        known = [m for m in ratings if self.has_movie(m)]
+        rows = self._candidates(scores, self.retrieval.movie_rows(np.array(known, dtype=int)))
+        predicted = self.ranking.predict_new_user(ratings, self.retrieval.movie_ids[rows])
+        return self._top(rows, predicted, scores, k)
+
+    def _candidates(self, scores: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        """Rows of the `candidates` best-scored movies outside `seen`."""
+        scores = scores.copy()
+        scores[seen] = -np.inf
+        n = min(self.candidates, len(scores) - len(seen))
+        if n <= 0:
+            return np.array([], dtype=int)
+        return np.argpartition(-scores, n - 1)[:n]
+
+    def _top(
+        self, rows: np.ndarray, predicted: np.ndarray, scores: np.ndarray, k: int
+    ) -> list[Recommendation]:
+        # Ties in predicted rating go to the movie retrieval liked more.
+        order = np.lexsort((-scores[rows], -predicted))[:k]
+        return [
+            Recommendation(
+                movie_id=int(self.retrieval.movie_ids[rows[i]]),
+                title=str(self.titles[rows[i]]),
+                predicted_rating=float(predicted[i]),
+                retrieval_score=float(scores[rows[i]]),
+            )
+            for i in order
+        ]
