@@ -59,10 +59,52 @@ def _em_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recommender_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from ml_platform.datasets.movielens import (
+        load_movies,
+        load_ratings,
+        validate_ratings_against_movies,
+    )
+    from ml_platform.recommender.evaluation import evaluate_recommender
+
+    movies = load_movies(args.movies)
+    ratings = load_ratings(args.ratings)
+    validate_ratings_against_movies(ratings, movies, origin=str(args.ratings))
+    metrics = evaluate_recommender(ratings, movies, seed=args.seed, split=args.split).metrics
+    if args.json:
+        print(json.dumps(metrics, indent=2, default=float))
+        return 0
+    baselines = metrics.get("baselines", {})
+    rows = {"two-stage": metrics, **baselines}
+    names = ["rmse", "mae", "top_10_accuracy", "top_100_accuracy", "recall_at_100", "ndcg_at_10"]
+    print(f"{'model':<16}" + "".join(f"{n:>18}" for n in names))
+    for model, values in rows.items():
+        cells = "".join(
+            f"{values[n]:>18.4f}" if isinstance(values.get(n), float) else f"{'-':>18}"
+            for n in names
+        )
+        print(f"{model:<16}{cells}")
+    print(f"training both stages: {metrics['train_seconds']:.1f} s")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from ml_platform.demo import run_demo
 
     run_demo(Path(args.home), args.targets, args.sources, args.arrivals, args.seed)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ml_platform.serving.app import configure_logging, create_app
+
+    configure_logging()
+    # The app logs each request as JSON itself; uvicorn's access log would print each twice.
+    uvicorn.run(create_app(), host=args.host, port=args.port, access_log=False)
     return 0
 
 
@@ -83,6 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--one-to-one", action="store_true", help="each target matched at most once")
     link.set_defaults(run=_em_link)
 
+    recommender = products.add_parser("recommender", help="two-stage movie recommender")
+    recommender_commands = recommender.add_subparsers(dest="command", required=True)
+    evaluate = recommender_commands.add_parser(
+        "evaluate", help="split, train both stages and print metrics beside the baselines"
+    )
+    evaluate.add_argument("--ratings", required=True, help="ratings.csv or u.data")
+    evaluate.add_argument("--movies", required=True, help="movies.csv or u.item")
+    evaluate.add_argument("--seed", type=int, default=42)
+    evaluate.add_argument("--split", choices=["random", "temporal"], default="random")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.set_defaults(run=_recommender_evaluate)
+
     demo = products.add_parser("demo", help="generate data and materialize every asset locally")
     demo.add_argument("--home", default=".ml_platform", help="where data and runs are kept")
     demo.add_argument("--targets", type=int, default=3000)
@@ -90,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--arrivals", type=int, default=3, help="import batches to land the data in")
     demo.add_argument("--seed", type=int, default=42)
     demo.set_defaults(run=_demo)
+
+    serve = products.add_parser("serve", help="serve the stored models over HTTP (docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
     return parser
 
 

@@ -78,6 +78,7 @@ class RankingModel:
     def __post_init__(self) -> None:
         self._user_index = pd.Index(self.user_ids)
         self._movie_index = pd.Index(self.movie_ids)
+        self._movie_row = {int(m): i for i, m in enumerate(self.movie_ids.tolist())}
         # Movie projections never change after training: computed once, not per request.
         self._movie_factors = self.movie_side @ self.movie_kernel
 
@@ -108,21 +109,29 @@ class RankingModel:
         raw = self.mean + self.user_bias[users] + self.movie_bias[movies] + interaction
         return np.clip(raw, self.low, self.high)
 
-    def predict_new_user(self, ratings: Mapping[int, float], movie_ids: np.ndarray) -> np.ndarray:
-        """Ratings of `movie_ids` for a user known only by {movie_id: rating} (module docstring)."""
+    def predict_new_user(
+        self,
+        ratings: Mapping[int, float],
+        movie_ids: np.ndarray,
+        retrieval_vector: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Ratings of `movie_ids` for a user known only by {movie_id: rating} (module docstring).
+
+        `retrieval_vector` is the user's retrieval embedding when the caller has it already
+        (the two-stage recommender does), so it is not computed twice per request.
+        """
         movies = self._movie_rows(movie_ids)
-        retrieval_vector = (
-            self.retrieval.embed_new_user(ratings) if self.retrieval is not None else None
-        )
+        if retrieval_vector is None and self.retrieval is not None:
+            retrieval_vector = self.retrieval.embed_new_user(ratings)
         user_side = np.zeros(self.user_side.shape[1], dtype=np.float32)
         if retrieval_vector is not None:
             user_side[self.embedding_dim :] = retrieval_vector
         user_factors = user_side @ self.user_kernel
-        known = {m: r for m, r in ratings.items() if m in self._movie_index}
+        known = [(self._movie_row[m], r) for m, r in ratings.items() if m in self._movie_row]
         bias = 0.0
         if known:
-            rated = self._movie_index.get_indexer(list(known))
-            residual = np.fromiter(known.values(), dtype=float) - (
+            rated = np.fromiter((row for row, _ in known), dtype=np.int64, count=len(known))
+            residual = np.fromiter((r for _, r in known), dtype=float, count=len(known)) - (
                 self.mean + self.movie_bias[rated] + self._movie_factors[rated] @ user_factors
             )
             bias = residual.sum() / (self.config.new_user_bias_reg + len(residual))

@@ -96,6 +96,8 @@ class RetrievalModel:
     def __post_init__(self) -> None:
         self._user_index = pd.Index(self.user_ids)
         self._movie_index = pd.Index(self.movie_ids)
+        # per-request lookups of a few ids: a dict is ~50x cheaper than Index membership
+        self._movie_row = {int(m): i for i, m in enumerate(self.movie_ids.tolist())}
 
     def has_user(self, user_id: int) -> bool:
         return user_id in self._user_index
@@ -105,7 +107,7 @@ class RetrievalModel:
         return asdict(self.config)
 
     def has_movie(self, movie_id: int) -> bool:
-        return movie_id in self._movie_index
+        return movie_id in self._movie_row
 
     def user_rows(self, user_ids: np.ndarray) -> np.ndarray:
         """Row of each user in `user_vectors`; KeyError naming the users trained without."""
@@ -134,11 +136,11 @@ class RetrievalModel:
         Movies outside the catalogue are ignored; no known movie gives the vector of a user
         with an empty history (c), which scores movies by bias, i.e. by popularity.
         """
-        known = {m: r for m, r in ratings.items() if m in self._movie_index}
+        known = [(self._movie_row[m], r) for m, r in ratings.items() if m in self._movie_row]
         if not known:
             return self.projection_bias.copy()
-        rows = self._movie_index.get_indexer(list(known))
-        stars = np.fromiter(known.values(), dtype=float)
+        rows = np.fromiter((row for row, _ in known), dtype=np.int64, count=len(known))
+        stars = np.fromiter((r for _, r in known), dtype=float, count=len(known))
         weights = history_weights(stars, np.full(len(stars), stars.mean()), self.rating_weight)
         mean = weights @ self.history_embeddings[rows] / weights.sum()
         return (mean @ self.projection + self.projection_bias).astype(np.float32)

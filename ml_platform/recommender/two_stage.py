@@ -72,10 +72,13 @@ class TwoStageRecommender:
         self, ratings: Mapping[int, float], k: int = 10
     ) -> list[Recommendation]:
         """The k best movies for a user known only by {movie_id: rating}, those excluded."""
-        scores = self.retrieval.score_vectors(self.retrieval.embed_new_user(ratings))[0]
+        vector = self.retrieval.embed_new_user(ratings)
+        scores = self.retrieval.score_vectors(vector)[0]
         known = [m for m in ratings if self.has_movie(m)]
         rows = self._candidates(scores, self.retrieval.movie_rows(np.array(known, dtype=int)))
-        predicted = self.ranking.predict_new_user(ratings, self.retrieval.movie_ids[rows])
+        predicted = self.ranking.predict_new_user(
+            ratings, self.retrieval.movie_ids[rows], retrieval_vector=vector
+        )
         return self._top(rows, predicted, scores, k)
 
     def _candidates(self, scores: np.ndarray, seen: np.ndarray) -> np.ndarray:

@@ -1,0 +1,196 @@
+"""The models the app serves, loaded from the object store and swapped in when a newer one lands.
+
+Reloading polls: a background thread stats the stored file of each asset every
+`reload_interval_seconds` and reloads when its modification time or size changed. Polling needs
+nothing but the store the assets already write to (no Dagster instance, no event bus), works the
+same on a local folder and on S3, and a stat per interval is negligible. A load that fails (a file
+caught mid-write, a value of the wrong type) keeps the previous model and is retried next poll.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+
+from ml_platform.core.storage import ObjectStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Product:
+    """One served product: the asset holding its model, its routes, and what a valid model is."""
+
+    asset: str
+    router: APIRouter
+    accepts: Callable[[Any], bool]
+    # GET paths under this prefix whose 200 answers the routes store in the model's `responses`
+    # under `response_key(scope)`; the app then answers a repeat without running the route.
+    cached_get_prefix: str | None = None
+
+
+def response_key(scope: Any) -> tuple[str, bytes]:
+    """Cache key of a GET request: its path and raw query string. Identical bytes are parsed and
+    validated identically, so a key that once got a 200 from a model version gets the same 200."""
+    return scope["path"], scope["query_string"]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model with the version it is served under: the stored file's modification time.
+
+    `responses` caches serialized answers of this model (a product's routes decide what to put
+    in it): it lives and dies with this version, so a reload starts from an empty cache and no
+    answer of a replaced model is ever served."""
+
+    value: Any
+    version: str
+    loaded_at: str
+    responses: "ResponseCache" = field(default_factory=lambda: ResponseCache(), compare=False)
+
+
+class ResponseCache:
+    """Serialized responses by key, bounded by total size: when full it is emptied (simpler than
+    LRU, and with the routes' deterministic answers a refill costs a model call per key)."""
+
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self._entries: dict[Hashable, bytes] = {}
+        self._bytes = 0
+        self._max_bytes = max_bytes
+
+    def get(self, key: Hashable) -> bytes | None:
+        return self._entries.get(key)
+
+    def put(self, key: Hashable, value: bytes) -> None:
+        if self._bytes + len(value) > self._max_bytes:
+            self._entries = {}
+            self._bytes = 0
+        self._entries[key] = value
+        self._bytes += len(value)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class ModelNotReadyError(Exception):
+    """Raised to callers while an asset has never been loaded; the app answers 503."""
+
+    def __init__(self, asset: str) -> None:
+        super().__init__(f"model '{asset}' is not loaded yet: materialize it, then retry")
+        self.asset = asset
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()
+
+
+class ModelRegistry:
+    """Latest loaded value per asset. Readers take one reference to an immutable mapping, which a
+    reload replaces whole under a lock, so a request never sees a half-swapped model."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        products: Iterable[Product],
+        reload_interval_seconds: float,
+    ) -> None:
+        self._store = store
+        self._accepts = {product.asset: product.accepts for product in products}
+        self._interval = reload_interval_seconds
+        self._loaded: dict[str, LoadedModel] = {}
+        self._fingerprints: dict[str, tuple[tuple[str, float, int], ...]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def assets(self) -> list[str]:
+        return list(self._accepts)
+
+    def loaded(self, asset: str) -> LoadedModel | None:
+        """The asset's model, None while it has never been loaded."""
+        return self._loaded.get(asset)
+
+    def get(self, asset: str) -> LoadedModel:
+        loaded = self._loaded.get(asset)
+        if loaded is None:
+            raise ModelNotReadyError(asset)
+        return loaded
+
+    def versions(self) -> dict[str, str | None]:
+        """Version per served asset, None for those not loaded yet."""
+        loaded = self._loaded
+        return {
+            asset: loaded[asset].version if asset in loaded else None for asset in self._accepts
+        }
+
+    def _fingerprint(self, asset: str) -> tuple[tuple[str, float, int], ...]:
+        """Name, mtime and size of the asset's stored file(s) (`<asset>.<format extension>`)."""
+        base = self._store.path(asset)
+        # s3fs caches listings; without this a new upload would stay invisible.
+        base.fs.invalidate_cache()
+        stats = []
+        for path in base.parent.glob(base.name + ".*"):
+            stat = path.stat()
+            stats.append((path.name, float(stat.st_mtime), int(stat.st_size)))
+        return tuple(sorted(stats))
+
+    def refresh(self) -> list[str]:
+        """Load every asset whose stored file changed since it was last loaded; the assets reloaded."""
+        reloaded = []
+        for asset, accepts in self._accepts.items():
+            try:
+                fingerprint = self._fingerprint(asset)
+                if not fingerprint or fingerprint == self._fingerprints.get(asset):
+                    continue
+                # Fingerprint taken before reading: a write that finishes during the read changes
+                # the mtime again, so the next poll reloads instead of keeping a stale value.
+                value = self._store.read_value(asset)
+            except Exception:
+                # Not remembered: a file caught mid-write or a network error is retried next poll.
+                logger.exception("loading model '%s' failed; keeping the previous one", asset)
+                continue
+            if value is None or not accepts(value):
+                # Remembered, so the same wrong file is reported once, not every poll.
+                self._fingerprints[asset] = fingerprint
+                logger.error(
+                    "stored '%s' is a %s, not a servable model; keeping the previous one",
+                    asset,
+                    type(value).__name__,
+                )
+                continue
+            loaded = LoadedModel(
+                value=value,
+                version=_utc(max(mtime for _, mtime, _ in fingerprint)),
+                loaded_at=_utc(time.time()),
+            )
+            with self._lock:
+                self._loaded = {**self._loaded, asset: loaded}
+                self._fingerprints[asset] = fingerprint
+            logger.info("loaded model '%s' version %s", asset, loaded.version)
+            reloaded.append(asset)
+        return reloaded
+
+    def start(self) -> None:
+        """Poll in a daemon thread, first check at once, so the server accepts traffic (health,
+        503 readiness) while a large model loads."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._poll, name="model-reload", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _poll(self) -> None:
+        while True:
+            self.refresh()
+            if self._stop.wait(self._interval):
+                return
