@@ -93,7 +93,14 @@ def _recommender_evaluate(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from ml_platform.demo import run_demo
 
-    run_demo(Path(args.home), args.targets, args.sources, args.arrivals, args.seed)
+    run_demo(
+        Path(args.home),
+        args.targets,
+        args.sources,
+        args.arrivals,
+        args.seed,
+        recommender=not args.skip_recommender,
+    )
     return 0
 
 
@@ -143,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sources", type=int, default=3000)
     demo.add_argument("--arrivals", type=int, default=3, help="import batches to land the data in")
     demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument(
+        "--skip-recommender", action="store_true", help="entity matching only (no ~1 min training)"
+    )
     demo.set_defaults(run=_demo)
 
     serve = products.add_parser("serve", help="serve the stored models over HTTP (docs at /docs)")
