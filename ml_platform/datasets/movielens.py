@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ml_platform.core.errors import InvalidInputError
+from ml_platform.datasets.rows import RowLocator
 
 RATING_COLUMNS = ("user_id", "movie_id", "rating", "timestamp")
 MOVIE_COLUMNS = ("movie_id", "title", "year", "genres")
@@ -79,7 +80,7 @@ def load_ratings(path: str | Path) -> pd.DataFrame:
     else:
         frame = _read(path, sep=",", names=_LATEST_RATING_HEADER, header=True, encoding="utf-8")
         frame = frame.set_axis(RATING_COLUMNS, axis=1)
-    rows = _Rows(path, header=not hundred_k)
+    rows = RowLocator(str(path), first_line=1 if hundred_k else 2)
     # Column names as each layout's documentation spells them, for error messages.
     names = ("user id", "item id", "rating", "timestamp") if hundred_k else _LATEST_RATING_HEADER
     columns = dict(zip(RATING_COLUMNS, names, strict=True))
@@ -119,7 +120,7 @@ def load_movies(path: str | Path) -> pd.DataFrame:
     first = _first_line(path, encoding="latin-1")
     if first.count("|") >= len(_ITEM_FIELDS) - 1:
         frame = _read(path, sep="|", names=_ITEM_FIELDS, header=False, encoding="latin-1")
-        rows = _Rows(path, header=False)
+        rows = RowLocator(str(path), first_line=1)
         flags = frame[list(GENRES)]
         bad = ~flags.isin(["0", "1"])
         rows.fail_on_first(bad.any(axis=1), "genre flags must be 0 or 1")
@@ -133,7 +134,7 @@ def load_movies(path: str | Path) -> pd.DataFrame:
     else:
         frame = _read(path, sep=",", names=_LATEST_MOVIE_HEADER, header=True, encoding="utf-8")
         frame = frame.rename(columns={"movieId": "movie_id"})
-        rows = _Rows(path, header=True)
+        rows = RowLocator(str(path), first_line=2)
         genres = frame["genres"].str.strip().replace(_NO_GENRES, "")
         from_date = pd.Series(np.nan, index=frame.index)
         id_column = "movieId"
@@ -230,43 +231,6 @@ def _read(
     if frame.empty:
         raise InvalidInputError(f"{path}: file has no rows")
     return frame
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """How errors name a row: its file line (line 1 is the header when there is one)."""
-
-    path: Path
-    header: bool
-
-    def name(self, position: int) -> str:
-        return f"line {position + (2 if self.header else 1)}"
-
-    def error(self, position: int, problem: str) -> InvalidInputError:
-        return InvalidInputError(f"{self.path}: {self.name(position)}: {problem}")
-
-    def fail_on_first(self, bad: pd.Series, problem: str, values: pd.Series | None = None) -> None:
-        positions = np.flatnonzero(bad.to_numpy(dtype=bool))
-        if len(positions):
-            first = int(positions[0])
-            if values is not None:
-                problem = problem.format(value=values.iloc[first])
-            more = f" ({len(positions) - 1} more row(s) like this)" if len(positions) > 1 else ""
-            raise self.error(first, problem + more)
-
-    def numbers(self, values: pd.Series, column: str) -> pd.Series:
-        parsed = pd.to_numeric(values, errors="coerce")
-        self.fail_on_first(
-            parsed.isna(), f"column '{column}' is '{{value}}', expected a number", values
-        )
-        return parsed.astype("float64")
-
-    def integers(self, values: pd.Series, column: str) -> pd.Series:
-        parsed = pd.to_numeric(values.where(values.str.fullmatch(r"-?\d+")), errors="coerce")
-        self.fail_on_first(
-            parsed.isna(), f"column '{column}' is '{{value}}', expected an integer", values
-        )
-        return parsed.astype("int64")
 
 
 # --- statistics ---------------------------------------------------------------------------

@@ -10,13 +10,13 @@ first record is line 2 (a record with a quoted line break shifts the count after
 import re
 import warnings
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ml_platform.core.errors import InvalidInputError
+from ml_platform.datasets.rows import RowLocator
 from ml_platform.datasets.schema import RecordSchema
 
 ID = "id"
@@ -46,7 +46,7 @@ def validate_records(
     messages; `line_numbers` (the file line of each row) makes errors point at file lines,
     otherwise rows are counted from 1.
     """
-    rows = _Rows(origin, line_numbers)
+    rows = _locator(origin, line_numbers)
     found = [str(column).strip() for column in df.columns]
     df = df.set_axis(found, axis=1)
     id_column = next(
@@ -107,7 +107,7 @@ def validate_feedback(
     the model on a record it can never see. A pair labelled twice keeps its last label, because
     a later row is a person correcting an earlier one.
     """
-    rows = _Rows(origin, line_numbers)
+    rows = _locator(origin, line_numbers)
     found = [str(column).strip() for column in df.columns]
     df = df.set_axis(found, axis=1)
     missing = [column for column in FEEDBACK_COLUMNS if column not in found]
@@ -176,36 +176,13 @@ def _clean(values: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """How errors name a row: its file line when known (header = line 1), else its position."""
-
-    origin: str
-    line_numbers: Sequence[int] | None
-
-    def name(self, position: int) -> str:
-        if self.line_numbers is None:
-            return f"row {position + 1}"
-        return f"line {self.line_numbers[position]}"
-
-    def error(self, position: int, problem: str) -> InvalidInputError:
-        convention = " (header is line 1)" if self.line_numbers is not None else ""
-        return InvalidInputError(f"{self.origin}: {self.name(position)}{convention}: {problem}")
-
-    def fail_on_first(self, bad: pd.Series, problem: str, values: pd.Series | None = None) -> None:
-        """Raise for the first bad row (its value put in `problem`'s `{value}`), saying how many
-        more there are, so one run shows the scale of the problem."""
-        positions = np.flatnonzero(bad.to_numpy(dtype=bool))
-        if len(positions):
-            first = int(positions[0])
-            if values is not None:
-                problem = problem.format(value=values.iloc[first])
-            more = f" ({len(positions) - 1} more row(s) like this)" if len(positions) > 1 else ""
-            raise self.error(first, problem + more)
+def _locator(origin: str, line_numbers: Sequence[int] | None) -> RowLocator:
+    note = " (header is line 1)" if line_numbers is not None else ""
+    return RowLocator(origin, line_numbers=line_numbers, note=note)
 
 
 def _dates_in_schema_format(
-    dates: pd.Series, date_format: str, column: str, rows: _Rows
+    dates: pd.Series, date_format: str, column: str, rows: RowLocator
 ) -> pd.Series:
     """Dates of the schema's shape kept as written (even '19450493'), ISO dates rewritten to it."""
     parts = [part for part in re.split(r"(%[Ymd])", date_format) if part]
