@@ -32,14 +32,11 @@ def em_sources(
 ) -> dg.Output[pd.DataFrame]:
     """Source records that landed in this batch's `modified_at` window, validated."""
     batch = batches.get_batch(warehouse, context.partition_key)
-    rows = batches.read_sources(warehouse, batch)
-    records = validate_records(rows, policy.schema(), f"table {batches.LANDING_SOURCES}")
-    return dg.Output(
-        records,
-        metadata={
-            "rows": len(records),
-            "window": f"({batch.sources_after}, {batch.sources_until}]",
-        },
+    return _validated(
+        batches.read_sources(warehouse, batch),
+        batches.LANDING_SOURCES,
+        policy,
+        window=f"modified_at in ({batch.sources_after}, {batch.sources_until}]",
     )
 
 
@@ -54,11 +51,11 @@ def em_targets(
 ) -> dg.Output[pd.DataFrame]:
     """Target records added in this batch (ids after the previous batch's last id), validated."""
     batch = batches.get_batch(warehouse, context.partition_key)
-    rows = batches.read_targets(warehouse, batch)
-    records = validate_records(rows, policy.schema(), f"table {batches.LANDING_TARGETS}")
-    return dg.Output(
-        records,
-        metadata={"rows": len(records), "ids": f"({batch.targets_after}, {batch.targets_until}]"},
+    return _validated(
+        batches.read_targets(warehouse, batch),
+        batches.LANDING_TARGETS,
+        policy,
+        window=f"id in ({batch.targets_after}, {batch.targets_until}]",
     )
 
 
@@ -66,25 +63,18 @@ def em_targets(
     group_name=GROUP,
     io_manager_key="warehouse_io_manager",
     kinds={"pandas", "sql"},
-    ins={
-        "em_sources": dg.AssetIn(partition_mapping=ALL_BATCHES),
-        "em_targets": dg.AssetIn(partition_mapping=ALL_BATCHES),
-    },
+    deps=[em_sources, em_targets],
 )
-def em_feedback(
-    context: dg.AssetExecutionContext,
-    warehouse: Warehouse,
-    em_sources: pd.DataFrame,
-    em_targets: pd.DataFrame,
-) -> dg.Output[pd.DataFrame]:
+def em_feedback(warehouse: Warehouse) -> dg.Output[pd.DataFrame]:
     """Every reviewed pair (latest label wins): stored feedback plus rows landed since its newest."""
     stored = _stored_table(warehouse, "em_feedback")
     landed = batches.read_new_feedback(warehouse, batches.stored_feedback_watermark(warehouse))
     new = validate_feedback(
         landed,
         f"table {batches.LANDING_FEEDBACK}",
-        source_ids=set(em_sources["id"]),
-        target_ids=set(em_targets["id"]),
+        # only the id columns: a label naming a record never imported is refused
+        source_ids=batches.imported_ids(warehouse, "em_sources"),
+        target_ids=batches.imported_ids(warehouse, "em_targets"),
     )
     combined = pd.concat([stored[new.columns] if len(stored) else None, new], ignore_index=True)
     combined = combined.drop_duplicates(["source_id", "target_id"], keep="last", ignore_index=True)
@@ -372,6 +362,13 @@ def em_review_queue(policy: MatchingPolicy, em_scores: pd.DataFrame) -> dg.Outpu
     """The pairs the model is least sure of, for people to label; their labels become feedback."""
     queue = matching.review_queue(em_scores, size=policy.review_queue_size)
     return dg.Output(queue, metadata={"pairs": len(queue)})
+
+
+def _validated(
+    rows: pd.DataFrame, table: str, policy: MatchingPolicy, *, window: str
+) -> dg.Output[pd.DataFrame]:
+    records = validate_records(rows, policy.schema(), f"table {table}")
+    return dg.Output(records, metadata={"rows": len(records), "window": window})
 
 
 def _known_at(targets: pd.DataFrame, batch_key: str) -> pd.DataFrame:

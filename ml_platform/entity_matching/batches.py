@@ -128,6 +128,13 @@ def unmatched_earlier_sources(warehouse: Warehouse, batch_key: str) -> pd.DataFr
     return rows.drop(columns=["partition_key"])
 
 
+def imported_ids(warehouse: Warehouse, table: str) -> set[str]:
+    """Every id an import asset (`em_sources`/`em_targets`) has stored, across all batches."""
+    if not warehouse.table_exists(table):
+        return set()
+    return set(warehouse.read_sql(f"SELECT id FROM {table}")["id"])
+
+
 def read_new_feedback(warehouse: Warehouse, after: str) -> pd.DataFrame:
     if not warehouse.table_exists(LANDING_FEEDBACK):
         return pd.DataFrame(columns=["source_id", "target_id", "label", "modified_at"])
