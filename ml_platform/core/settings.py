@@ -57,3 +57,18 @@ def build_resources(deployment: str | None = None) -> dict[str, object]:
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
         "catalog": catalog,
     }
+
+
+SERVING_RELOAD_VARIABLE = "ML_PLATFORM_SERVING_RELOAD_SECONDS"
+
+
+def serving_reload_seconds(default: float = 10.0) -> float:
+    """How often the serving app looks for a newer stored model (`$ML_PLATFORM_SERVING_RELOAD_SECONDS`)."""
+    raw = os.environ.get(SERVING_RELOAD_VARIABLE, str(default))
+    try:
+        interval = float(raw)
+    except ValueError:
+        interval = -1.0
+    if not interval > 0:
+        raise InvalidInputError(f"{SERVING_RELOAD_VARIABLE} is '{raw}', expected seconds > 0")
+    return interval

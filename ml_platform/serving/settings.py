@@ -1,13 +1,9 @@
 """What the serving app needs from its deployment: where models are stored and how often to look."""
 
-import os
 from dataclasses import dataclass
 
-from ml_platform.core.errors import InvalidInputError
-from ml_platform.core.settings import build_resources
+from ml_platform.core.settings import build_resources, serving_reload_seconds
 from ml_platform.core.storage import ObjectStore
-
-RELOAD_INTERVAL_VARIABLE = "ML_PLATFORM_SERVING_RELOAD_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -25,14 +21,7 @@ class ServingSettings:
         the assets wrote. `process_config_and_initialize` resolves the `EnvVar`s of production."""
         store = build_resources()["object_store"]
         assert isinstance(store, ObjectStore)
-        raw = os.environ.get(RELOAD_INTERVAL_VARIABLE, str(cls.reload_interval_seconds))
-        try:
-            interval = float(raw)
-        except ValueError:
-            interval = -1.0
-        if not interval > 0:
-            raise InvalidInputError(f"{RELOAD_INTERVAL_VARIABLE} is '{raw}', expected seconds > 0")
         return cls(
             object_store=store.process_config_and_initialize(),
-            reload_interval_seconds=interval,
+            reload_interval_seconds=serving_reload_seconds(cls.reload_interval_seconds),
         )
