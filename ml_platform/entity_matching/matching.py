@@ -16,9 +16,7 @@ def select_matches(
     ranked = above.sort_values(
         ["probability", "source_id", "target_id"], ascending=[False, True, True]
     )
-    best = ranked.drop_duplicates("source_id", keep="first")
-    if one_to_one:
-        best = _greedy_one_to_one(ranked)
+    best = _greedy_one_to_one(ranked) if one_to_one else ranked.drop_duplicates("source_id")
     return best.reset_index(drop=True)
 
 
