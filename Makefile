@@ -49,10 +49,11 @@ wheel: ## build the ml_platform wheel into $(DIST_DIR)/
 	$(UV) build --wheel --out-dir $(DIST_DIR) .
 
 # The image's dependency lock: pyproject's runtime dependencies without the test/dev extras, plus
-# dagster-k8s, which the K8sRunLauncher's run pods need to load the chart's instance config.
+# dagster-k8s, which the K8sRunLauncher's run pods need to load the chart's instance config,
+# and confluent-kafka for the tweet stream's Kafka source.
 # Existing pins are kept (uv prefers the versions already in the output file).
 lock-runtime: ## regenerate requirements-runtime.lock (runtime deps only)
-	$(UV) pip compile pyproject.toml --extra k8s --python-version 3.11 \
+	$(UV) pip compile pyproject.toml --extra k8s --extra kafka --python-version 3.11 \
 		--custom-compile-command 'make lock-runtime' -o requirements-runtime.lock -q
 
 publish-wheel: wheel ## upload the wheel to AWS CodeArtifact (CODEARTIFACT_DOMAIN/_DOMAIN_OWNER/REPOSITORY)
