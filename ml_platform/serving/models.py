@@ -10,7 +10,7 @@ caught mid-write, a value of the wrong type) keeps the previous model and is ret
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +20,12 @@ from fastapi import APIRouter
 from ml_platform.core.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
+
+
+# Answers a JSON body with a model: the 200 response's bytes, or None when the body is not one
+# it answers (invalid, unknown ids, …), in which case the request goes to the product's route,
+# which answers it with its own validation and error contract.
+FastHandler = Callable[[bytes, "LoadedModel"], bytes | None]
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,9 @@ class Product:
     # GET paths under this prefix whose 200 answers the routes store in the model's `responses`
     # under `response_key(scope)`; the app then answers a repeat without running the route.
     cached_get_prefix: str | None = None
+    # POST paths answered by a `FastHandler` before routing (see app.FastPosts): for the routes
+    # where FastAPI's per-request body handling costs more than the model.
+    fast_posts: Mapping[str, FastHandler] = field(default_factory=dict)
 
 
 def response_key(scope: Any) -> tuple[str, bytes]:

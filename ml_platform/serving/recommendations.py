@@ -12,7 +12,7 @@ from typing import Annotated, Protocol, runtime_checkable
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ml_platform.serving.models import LoadedModel, Product, response_key
 
@@ -161,12 +161,10 @@ async def recommend_for_user(
     return _json(content)
 
 
-@router.post("", response_model=RecommendationsResponse)
-async def recommend_for_ratings(request: Request, body: RatingsRequest) -> Response:
-    """Top-k movies for whoever gave these ratings, excluding the movies rated."""
-    loaded = _loaded_recommender(request)
+def _unknown_movies(body: RatingsRequest, loaded: LoadedModel) -> list[dict]:
+    """422 error entries for the rated movies the served model does not know."""
     model: Recommender = loaded.value
-    unknown = [
+    return [
         {
             "type": "unknown_movie",
             "loc": ["body", "ratings", i, "movie_id"],
@@ -176,10 +174,34 @@ async def recommend_for_ratings(request: Request, body: RatingsRequest) -> Respo
         for i, r in enumerate(body.ratings)
         if not model.has_movie(r.movie_id)
     ]
+
+
+def _recommend_for_ratings(body: RatingsRequest, loaded: LoadedModel) -> bytes:
+    model: Recommender = loaded.value
+    found = model.recommend_for_ratings({r.movie_id: r.rating for r in body.ratings}, body.k)
+    return _response_bytes(None, loaded, found)
+
+
+def answer_ratings(raw: bytes, loaded: LoadedModel) -> bytes | None:
+    """The app's fast path for POST /recommendations (see `app.FastPosts`): the answer to a valid
+    body, None for any other, which the route below then answers with its 422."""
+    try:
+        body = RatingsRequest.model_validate_json(raw)
+    except ValidationError:
+        return None
+    if _unknown_movies(body, loaded):
+        return None
+    return _recommend_for_ratings(body, loaded)
+
+
+@router.post("", response_model=RecommendationsResponse)
+async def recommend_for_ratings(request: Request, body: RatingsRequest) -> Response:
+    """Top-k movies for whoever gave these ratings, excluding the movies rated."""
+    loaded = _loaded_recommender(request)
+    unknown = _unknown_movies(body, loaded)
     if unknown:
         raise RequestValidationError(unknown)
-    found = model.recommend_for_ratings({r.movie_id: r.rating for r in body.ratings}, body.k)
-    return _json(_response_bytes(None, loaded, found))
+    return _json(_recommend_for_ratings(body, loaded))
 
 
 PRODUCT = Product(
@@ -187,4 +209,5 @@ PRODUCT = Product(
     router=router,
     accepts=lambda value: isinstance(value, Recommender),
     cached_get_prefix="/recommendations/",
+    fast_posts={"/recommendations": answer_ratings},
 )
