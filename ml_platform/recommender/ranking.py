@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ml_platform.core.ids import IdRows
 from ml_platform.recommender.movie_features import build_movie_features
 from ml_platform.recommender.retrieval import RetrievalModel, configure_tensorflow
 from ml_platform.recommender.split import split_ratings
@@ -76,9 +77,8 @@ class RankingModel:
     keras_model: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self._user_index = pd.Index(self.user_ids)
-        self._movie_index = pd.Index(self.movie_ids)
-        self._movie_row = {int(m): i for i, m in enumerate(self.movie_ids.tolist())}
+        self._users = IdRows(self.user_ids)
+        self._movies = IdRows(self.movie_ids)
         # Movie projections never change after training: computed once, not per request.
         self._movie_factors = self.movie_side @ self.movie_kernel
 
@@ -86,21 +86,21 @@ class RankingModel:
         return {**self.__dict__, "keras_model": None}
 
     def has_user(self, user_id: int) -> bool:
-        return user_id in self._user_index
+        return user_id in self._users
 
     def config_dict(self) -> dict[str, Any]:
         """The training settings, for run metadata."""
         return asdict(self.config)
 
     def _movie_rows(self, movie_ids: np.ndarray) -> np.ndarray:
-        rows = self._movie_index.get_indexer(np.asarray(movie_ids))
+        rows = self._movies.rows(movie_ids)
         if (rows < 0).any():
             raise KeyError(f"movies {np.asarray(movie_ids)[rows < 0][:5].tolist()} unknown")
         return rows
 
     def predict(self, user_ids: np.ndarray, movie_ids: np.ndarray) -> np.ndarray:
         """Ratings of (user, movie) pairs, clipped to the training range; KeyError if unknown."""
-        users = self._user_index.get_indexer(np.asarray(user_ids))
+        users = self._users.rows(user_ids)
         if (users < 0).any():
             raise KeyError(f"users {np.asarray(user_ids)[users < 0][:5].tolist()} unknown")
         movies = self._movie_rows(movie_ids)
@@ -127,7 +127,7 @@ class RankingModel:
         if retrieval_vector is not None:
             user_side[self.embedding_dim :] = retrieval_vector
         user_factors = user_side @ self.user_kernel
-        known = [(self._movie_row[m], r) for m, r in ratings.items() if m in self._movie_row]
+        known = [(self._movies.row(m), r) for m, r in ratings.items() if m in self._movies]
         bias = 0.0
         if known:
             rated = np.fromiter((row for row, _ in known), dtype=np.int64, count=len(known))
