@@ -6,11 +6,9 @@
 
 Trains the two-stage recommender on generated MovieLens-100K-sized data (a few epochs: serving
 cost depends on the model's shapes, not on how well it fits) and stores it where the
-`recommender_model` asset would (the object store of a temporary ML_PLATFORM_HOME), or, while
-`ml_platform/recommender/two_stage.py` does not exist, the serving tests' genre-taste recommender
-over the same data (and says so). Then it starts the server as a subprocess, pinned to core 0 with
-taskset, and loads it with wrk (C, 1 thread, pinned to core 1, so the load generator does not take
-the server's core): `wrk -t1 -c50 -d10s --latency` with a Lua script cycling through every known
+`recommender_model` asset would (the object store of a temporary ML_PLATFORM_HOME). Then it
+starts the server as a subprocess, pinned to core 0 with taskset, and loads it with wrk (C, 1
+thread, pinned to core 1, so the load generator does not take the server's core): `wrk -t1 -c50 -d10s --latency` with a Lua script cycling through every known
 user (GET /recommendations/{user}?k=10) or through 500 different new people with 20 ratings each
 (POST /recommendations), after a 1 s warm-up, each route bounded by --seconds and --requests. It
 prints wrk's end-to-end p50/p90/p95/p99 and throughput beside the server's CPU per request, the
@@ -45,7 +43,6 @@ serves ~1,000 req/s, i.e. ~50 ms with 50 in flight; two workers help only with a
 
 import argparse
 import asyncio
-import importlib.util
 import io
 import json
 import os
@@ -73,36 +70,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def build_model(data: MovieLensDataset, epochs: int) -> tuple[Any, str]:
     """The model to serve and a line saying which it is."""
-    if importlib.util.find_spec("ml_platform.recommender.two_stage") is not None:
-        from ml_platform.recommender.ranking import RankingConfig, train_ranking
-        from ml_platform.recommender.retrieval import RetrievalConfig, train_retrieval
-        from ml_platform.recommender.two_stage import TwoStageRecommender
+    from ml_platform.recommender.ranking import RankingConfig, train_ranking
+    from ml_platform.recommender.retrieval import RetrievalConfig, train_retrieval
+    from ml_platform.recommender.two_stage import TwoStageRecommender
 
-        started = time.perf_counter()
-        retrieval = train_retrieval(data.ratings, data.movies, RetrievalConfig(epochs=epochs))
-        ranking = train_ranking(
-            data.ratings, data.movies, RankingConfig(epochs=epochs), retrieval=retrieval
-        )
-        model = TwoStageRecommender(retrieval, ranking, data.ratings, data.movies)
-        seconds = time.perf_counter() - started
-        return model, f"TwoStageRecommender ({epochs} epochs per stage, trained in {seconds:.0f} s)"
-    sys.path.insert(0, str(ROOT))
-    from ml_platform_tests.serving.test_app import TasteRecommender
-
-    genres = dict(zip(data.movies["movie_id"], _genre_flags(data.movies["genres"]), strict=True))
-    history = {
-        int(user): dict(zip(group["movie_id"].tolist(), group["rating"].tolist(), strict=True))
-        for user, group in data.ratings.groupby("user_id")
-    }
-    return TasteRecommender(genres, history), (
-        "TEST DOUBLE (ml_platform/recommender/two_stage.py does not exist yet): "
-        "genre-taste TasteRecommender from ml_platform_tests/serving"
+    started = time.perf_counter()
+    retrieval = train_retrieval(data.ratings, data.movies, RetrievalConfig(epochs=epochs))
+    ranking = train_ranking(
+        data.ratings, data.movies, RankingConfig(epochs=epochs), retrieval=retrieval
     )
-
-
-def _genre_flags(genres: Any) -> list[list[float]]:
-    names = sorted({g for listed in genres for g in listed.split("|")})
-    return [[float(g in listed.split("|")) for g in names] for listed in genres]
+    model = TwoStageRecommender(retrieval, ranking, data.ratings, data.movies)
+    seconds = time.perf_counter() - started
+    return model, f"TwoStageRecommender ({epochs} epochs per stage, trained in {seconds:.0f} s)"
 
 
 def free_port() -> int:

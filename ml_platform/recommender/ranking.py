@@ -92,7 +92,8 @@ class RankingModel:
         """The training settings, for run metadata."""
         return asdict(self.config)
 
-    def _movie_rows(self, movie_ids: np.ndarray) -> np.ndarray:
+    def movie_rows(self, movie_ids: np.ndarray) -> np.ndarray:
+        """Row of each movie in the model's arrays; KeyError naming movies it was not fitted on."""
         rows = self._movies.rows(movie_ids)
         if (rows < 0).any():
             raise KeyError(f"movies {np.asarray(movie_ids)[rows < 0][:5].tolist()} unknown")
@@ -103,7 +104,7 @@ class RankingModel:
         users = self._users.rows(user_ids)
         if (users < 0).any():
             raise KeyError(f"users {np.asarray(user_ids)[users < 0][:5].tolist()} unknown")
-        movies = self._movie_rows(movie_ids)
+        movies = self.movie_rows(movie_ids)
         user_factors = self.user_side[users] @ self.user_kernel
         interaction = np.einsum("nd,nd->n", user_factors, self._movie_factors[movies])
         raw = self.mean + self.user_bias[users] + self.movie_bias[movies] + interaction
@@ -120,18 +121,27 @@ class RankingModel:
         `retrieval_vector` is the user's retrieval embedding when the caller has it already
         (the two-stage recommender does), so it is not computed twice per request.
         """
-        movies = self._movie_rows(movie_ids)
         if retrieval_vector is None and self.retrieval is not None:
             retrieval_vector = self.retrieval.embed_new_user(ratings)
+        rated, stars = self._movies.known(ratings)
+        return self.predict_history(rated, stars, self.movie_rows(movie_ids), retrieval_vector)
+
+    def predict_history(
+        self,
+        rated: np.ndarray,
+        stars: np.ndarray,
+        movies: np.ndarray,
+        retrieval_vector: np.ndarray | None,
+    ) -> np.ndarray:
+        """`predict_new_user` with the rated movies and the movies to predict given as this
+        model's rows (`movie_rows`), for callers that look them up once per request."""
         user_side = np.zeros(self.user_side.shape[1], dtype=np.float32)
         if retrieval_vector is not None:
             user_side[self.embedding_dim :] = retrieval_vector
         user_factors = user_side @ self.user_kernel
-        known = [(self._movies.row(m), r) for m, r in ratings.items() if m in self._movies]
         bias = 0.0
-        if known:
-            rated = np.fromiter((row for row, _ in known), dtype=np.int64, count=len(known))
-            residual = np.fromiter((r for _, r in known), dtype=float, count=len(known)) - (
+        if len(rated):
+            residual = stars - (
                 self.mean + self.movie_bias[rated] + self._movie_factors[rated] @ user_factors
             )
             bias = residual.sum() / (self.config.new_user_bias_reg + len(residual))

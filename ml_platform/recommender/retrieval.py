@@ -129,17 +129,22 @@ class RetrievalModel:
         """Scores of every movie for user vectors (e.g. from `embed_new_user`)."""
         return np.atleast_2d(vectors) @ self.movie_vectors.T + self.movie_bias
 
+    def rated_rows(self, ratings: Mapping[int, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Catalogue rows and stars of the rated movies; movies outside the catalogue dropped."""
+        return self._movies.known(ratings)
+
     def embed_new_user(self, ratings: Mapping[int, float]) -> np.ndarray:
         """User vector from {movie_id: rating} alone — the user tower with E_user = 0.
 
         Movies outside the catalogue are ignored; no known movie gives the vector of a user
         with an empty history (c), which scores movies by bias, i.e. by popularity.
         """
-        known = [(self._movies.row(m), r) for m, r in ratings.items() if m in self._movies]
-        if not known:
+        return self.embed_history(*self.rated_rows(ratings))
+
+    def embed_history(self, rows: np.ndarray, stars: np.ndarray) -> np.ndarray:
+        """`embed_new_user` for ratings already turned into catalogue rows (see `rated_rows`)."""
+        if len(rows) == 0:
             return self.projection_bias.copy()
-        rows = np.fromiter((row for row, _ in known), dtype=np.int64, count=len(known))
-        stars = np.fromiter((r for _, r in known), dtype=float, count=len(known))
         weights = history_weights(stars, np.full(len(stars), stars.mean()), self.rating_weight)
         mean = weights @ self.history_embeddings[rows] / weights.sum()
         return (mean @ self.projection + self.projection_bias).astype(np.float32)

@@ -42,6 +42,8 @@ class TwoStageRecommender:
         candidates: int = 200,
     ) -> None:
         self.retrieval, self.ranking, self.candidates = retrieval, ranking, candidates
+        # Ranking's row of each retrieval row: a request looks its movies up once, in retrieval.
+        self._ranking_rows = ranking.movie_rows(retrieval.movie_ids)
         titles = movies.set_index("movie_id")["title"]
         self.titles = titles.reindex(retrieval.movie_ids).fillna("").to_numpy(dtype=object)
         rows = retrieval.movie_rows(train_ratings["movie_id"].to_numpy())
@@ -72,12 +74,12 @@ class TwoStageRecommender:
         self, ratings: Mapping[int, float], k: int = 10
     ) -> list[Recommendation]:
         """The k best movies for a user known only by {movie_id: rating}, those excluded."""
-        vector = self.retrieval.embed_new_user(ratings)
+        rated, stars = self.retrieval.rated_rows(ratings)
+        vector = self.retrieval.embed_history(rated, stars)
         scores = self.retrieval.score_vectors(vector)[0]
-        known = [m for m in ratings if self.has_movie(m)]
-        rows = self._candidates(scores, self.retrieval.movie_rows(np.array(known, dtype=int)))
-        predicted = self.ranking.predict_new_user(
-            ratings, self.retrieval.movie_ids[rows], retrieval_vector=vector
+        rows = self._candidates(scores, rated)
+        predicted = self.ranking.predict_history(
+            self._ranking_rows[rated], stars, self._ranking_rows[rows], retrieval_vector=vector
         )
         return self._top(rows, predicted, scores, k)
 
