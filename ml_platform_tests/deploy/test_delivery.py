@@ -2,16 +2,19 @@
 
 Nothing here needs Docker, Helm or AWS: the values are checked against the fields the official
 Dagster chart's templates read, the Dockerfile against what the image must contain, and the wheel
-by really installing it (with the runtime lock only) into a fresh virtualenv.
+by really installing it (with the runtime lock only) into a fresh virtualenv and serving from it.
 """
 
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import tomllib
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
@@ -363,7 +366,8 @@ def test_runtime_lock_is_the_full_lock_without_test_and_dev_tools():
 
 # ---------------------------------------------------------------------------------------------
 # (c) SLOW (about 10-60 s, mostly the install from uv's cache): `make wheel` → a fresh virtualenv
-#     with only the runtime lock → `dagster definitions validate` outside the repository.
+#     with only the runtime lock → `dagster definitions validate` and `ml-platform serve` outside
+#     the repository.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -388,10 +392,33 @@ def test_wheel_ships_only_the_platform_package(built_wheel):
     assert "ml_platform/datasets/schemas/person.yaml" in zipfile.ZipFile(built_wheel).namelist()
 
 
-def test_slow_wheel_installs_into_a_clean_venv_and_its_definitions_validate(built_wheel, tmp_path):
+@dataclass(frozen=True)
+class InstalledWheel:
+    """The wheel installed into a fresh virtualenv with only the runtime lock, and a folder
+    outside the repository to run it from (the repository's sources must not be importable)."""
+
+    venv: Path
+    elsewhere: Path
+    env: dict[str, str]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            args,
+            check=False,
+            cwd=self.elsewhere,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+
+@pytest.fixture(scope="module")
+def installed_wheel(built_wheel, tmp_path_factory) -> InstalledWheel:
     uv = shutil.which("uv", path=str(VENV_BIN))
     assert uv, "uv is not in the project's virtualenv"
-    venv = tmp_path / "venv"
+    root = tmp_path_factory.mktemp("installed")
+    venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(
@@ -401,33 +428,113 @@ def test_slow_wheel_installs_into_a_clean_venv_and_its_definitions_validate(buil
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", str(built_wheel)], check=True
     )
-
-    elsewhere = tmp_path / "elsewhere"  # not the repository: its sources must not be importable
+    elsewhere = root / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(
         PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-        DAGSTER_HOME=str(tmp_path),
-        ML_PLATFORM_ENV="production",
-        ML_PLATFORM_STORAGE_URI="s3://bucket/dagster",
-        ML_PLATFORM_WAREHOUSE_URL="postgresql+psycopg2://u:p@db.invalid:5432/warehouse",
+        DAGSTER_HOME=str(root),
         DAGSTER_DISABLE_TELEMETRY="1",
         GX_ANALYTICS_ENABLED="false",
     )
+    return InstalledWheel(venv, elsewhere, env)
 
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            args, check=False, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300
+
+def test_slow_wheel_installs_into_a_clean_venv_and_its_definitions_validate(installed_wheel):
+    wheel = installed_wheel
+    production = {
+        "ML_PLATFORM_ENV": "production",
+        "ML_PLATFORM_STORAGE_URI": "s3://bucket/dagster",
+        "ML_PLATFORM_WAREHOUSE_URL": "postgresql+psycopg2://u:p@db.invalid:5432/warehouse",
+    }
+    wheel.env.update(production)
+    try:
+        python = str(wheel.venv / "bin" / "python")
+        located = wheel.run(
+            python, "-c", "import ml_platform, dagster_k8s; print(ml_platform.__file__)"
         )
+        assert located.returncode == 0, located.stderr
+        assert Path(located.stdout.strip()).is_relative_to(wheel.venv)
+        for tool in TEST_AND_DEV_TOOLS:
+            absent = wheel.run(
+                python, "-c", f"import importlib.util as u; print(u.find_spec('{tool}'))"
+            )
+            assert absent.stdout.strip() == "None", f"{tool} is installed by the runtime lock"
 
-    located = run(str(python), "-c", "import ml_platform, dagster_k8s; print(ml_platform.__file__)")
-    assert located.returncode == 0, located.stderr
-    assert Path(located.stdout.strip()).is_relative_to(venv)
-    for tool in TEST_AND_DEV_TOOLS:
-        absent = run(str(python), "-c", f"import importlib.util as u; print(u.find_spec('{tool}'))")
-        assert absent.stdout.strip() == "None", f"{tool} is installed by the runtime lock"
+        validated = wheel.run(
+            str(wheel.venv / "bin" / "dagster"),
+            "definitions",
+            "validate",
+            "-m",
+            "ml_platform.definitions",
+        )
+        assert validated.returncode == 0, validated.stdout + validated.stderr
+    finally:
+        for name in production:
+            del wheel.env[name]
 
-    validated = run(
-        str(venv / "bin" / "dagster"), "definitions", "validate", "-m", "ml_platform.definitions"
+
+def _store_a_trained_recommender(home: Path) -> None:
+    """A small two-stage model, materialized where the local deployment's store keeps it."""
+    import dagster as dg
+
+    from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
+    from ml_platform.datasets.movielens import generate_movielens
+    from ml_platform.recommender.ranking import RankingConfig, train_ranking
+    from ml_platform.recommender.retrieval import RetrievalConfig, train_retrieval
+    from ml_platform.recommender.two_stage import TwoStageRecommender
+
+    data = generate_movielens(60, 150, 3_000, seed=3)
+    retrieval = train_retrieval(data.ratings, data.movies, RetrievalConfig(epochs=1), seed=3)
+    ranking = train_ranking(
+        data.ratings, data.movies, RankingConfig(epochs=1), retrieval=retrieval, seed=3
     )
-    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+    @dg.asset(name="recommender_model")
+    def recommender_model() -> TwoStageRecommender:
+        return TwoStageRecommender(retrieval, ranking, data.ratings, data.movies)
+
+    store = ObjectStore(base_uri=str(home / ".ml_platform" / "storage"))
+    dg.materialize([recommender_model], resources={"io_manager": ObjectStoreIOManager(store=store)})
+
+
+def test_slow_wheel_serves_a_stored_model_from_outside_the_repository(installed_wheel):
+    import httpx
+
+    wheel = installed_wheel
+    _store_a_trained_recommender(wheel.elsewhere)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(wheel.venv / "bin" / "ml-platform"), "serve", "--port", str(port)],
+        cwd=wheel.elsewhere,
+        env={**wheel.env, "ML_PLATFORM_HOME": str(wheel.elsewhere)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.communicate()[1]
+            try:
+                if httpx.get(f"{url}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the installed server never became ready"
+            time.sleep(0.2)
+
+        known = httpx.get(f"{url}/recommendations/1", params={"k": 3})
+        new = httpx.post(
+            f"{url}/recommendations", json={"ratings": [{"movie_id": 1, "rating": 5}], "k": 3}
+        )
+        assert known.status_code == 200 and len(known.json()["recommendations"]) == 3
+        assert new.status_code == 200 and 1 not in {
+            movie["movie_id"] for movie in new.json()["recommendations"]
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
