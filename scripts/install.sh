@@ -21,3 +21,16 @@ install_platform() {
     "$_ML_ROOT/.venv/bin/uv" pip install -q --python "$_ML_ROOT/.venv/bin/python" \
         --no-deps -e "$_ML_ROOT" || return 1
 }
+
+# The labelling UI's browser tests drive Debian's chromium through playwright (playwright's own
+# browser download is never used: no network at run time). Installed here when missing.
+install_browser() {
+    command -v chromium >/dev/null 2>&1 && return 0
+    if [[ $EUID -ne 0 ]]; then
+        echo "install: chromium is missing; run: sudo apt-get install chromium" >&2
+        return 1
+    fi
+    echo "install: installing chromium with apt-get" >&2
+    apt-get update -q >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
+}

@@ -7,6 +7,7 @@ source scripts/install.sh
 source scripts/services.sh
 
 install_platform
+install_browser
 # offline infrastructure checks: terraform fmt, checkov, hadolint, actionlint, yamllint
 bash scripts/infra_checks.sh
 trap stop_services EXIT
