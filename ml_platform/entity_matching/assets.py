@@ -333,9 +333,7 @@ def em_matches(
     chosen = matching.select_matches(
         em_scores, threshold=policy.threshold, one_to_one=policy.one_to_one
     )
-    rows = chosen.merge(em_features, on=["source_id", "target_id"], how="left")
-    chosen = chosen.assign(explanation=model.explain(em_model.pipeline, rows).to_numpy())
-    chosen = chosen.rename(columns={"probability": "score"})
+    chosen = _explained(chosen, em_features, em_model).rename(columns={"probability": "score"})
     key = context.partition_key
     metadata: dict[str, object] = {
         "matches": len(chosen),
@@ -358,10 +356,24 @@ def em_matches(
     io_manager_key="warehouse_io_manager",
     kinds={"pandas", "sql"},
 )
-def em_review_queue(policy: MatchingPolicy, em_scores: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+def em_review_queue(
+    policy: MatchingPolicy,
+    em_scores: pd.DataFrame,
+    em_features: pd.DataFrame,
+    em_model: training.TrainedMatcher,
+) -> dg.Output[pd.DataFrame]:
     """The pairs the model is least sure of, for people to label; their labels become feedback."""
     queue = matching.review_queue(em_scores, size=policy.review_queue_size)
-    return dg.Output(queue, metadata={"pairs": len(queue)})
+    # The labelling UI shows a reviewer which columns pulled the score which way.
+    return dg.Output(_explained(queue, em_features, em_model), metadata={"pairs": len(queue)})
+
+
+def _explained(
+    pairs: pd.DataFrame, features: pd.DataFrame, matcher: training.TrainedMatcher
+) -> pd.DataFrame:
+    """`pairs` with an `explanation` column: the comparison columns that moved its odds most."""
+    rows = pairs.merge(features, on=["source_id", "target_id"], how="left")
+    return pairs.assign(explanation=model.explain(matcher.pipeline, rows).to_numpy())
 
 
 def _validated(

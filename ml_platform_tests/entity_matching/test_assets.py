@@ -135,6 +135,9 @@ def test_three_import_batches_become_three_partitions_and_find_the_matches(platf
     assert len(found) / len(dataset.truth) >= 0.97
     assert not matches["source_id"].duplicated().any()
     assert set(matches["partition_key"]) == set(keys)
+    # the pairs sent to people say which columns pulled their score which way
+    queue = warehouse.read_table("em_review_queue")
+    assert len(queue) and queue["explanation"].str.contains(r"[+-]\d", regex=True).all()
     objects = s3_objects(bucket, defs.resources["object_store"].endpoint_url)
     assert {f"platform/exports/em_matches/batch={k}/part-0.parquet" for k in keys} <= set(objects)
     assert {f"platform/exports/csv/em_matches/{k}.csv" for k in keys} <= set(objects)
