@@ -6,6 +6,7 @@ here and append it to `PRODUCTS`.
 
 import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -145,11 +146,15 @@ class CachedResponses:
 
 
 def _is_json(scope: Scope) -> bool:
-    """No content type, or a JSON one: the bodies FastAPI itself would parse as JSON."""
+    """A JSON content type (`application/json` or `application/…+json`): the bodies FastAPI
+    parses as JSON. Without one it answers 422 (strict content type), so those go to it."""
     for name, value in scope["headers"]:
         if name == b"content-type":
-            return value.split(b";")[0].strip().lower() == b"application/json"
-    return True
+            media = value.split(b";")[0].strip().lower()
+            return media == b"application/json" or (
+                media.startswith(b"application/") and media.endswith(b"+json")
+            )
+    return False
 
 
 class FastPosts:
@@ -220,11 +225,16 @@ async def _model_not_ready(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
-    """FastAPI's 422 shape, except that an input which is not UTF-8 is echoed with replacement
-    characters: FastAPI's own handler decodes it strictly and answers a non-UTF-8 body with a 500."""
+    """FastAPI's 422 shape, except that the rejected input is echoed so that it always encodes:
+    bytes that are not UTF-8 with replacement characters, NaN and ±Infinity as text. FastAPI's
+    own handler answers the first with a 500, and JSON has no literal for the others."""
     assert isinstance(error, RequestValidationError)
     detail = jsonable_encoder(
-        error.errors(), custom_encoder={bytes: lambda raw: raw.decode("utf-8", "replace")}
+        error.errors(),
+        custom_encoder={
+            bytes: lambda raw: raw.decode("utf-8", "replace"),
+            float: lambda number: number if math.isfinite(number) else str(number),
+        },
     )
     return JSONResponse({"detail": detail}, status_code=422)
 
@@ -274,11 +284,11 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["operations"])
     async def readiness() -> JSONResponse:
-        """200 with each model's version once every product's model is loaded, 503 before."""
-        versions = registry.versions()
-        ready = all(version is not None for version in versions.values())
+        """200 with each model's version (null: none stored yet) once every stored model is
+        loaded, 503 before."""
+        ready = registry.ready()
         return JSONResponse(
-            {"status": "ready" if ready else "loading", "models": versions},
+            {"status": "ready" if ready else "loading", "models": registry.versions()},
             status_code=200 if ready else 503,
         )
 

@@ -113,6 +113,7 @@ class ModelRegistry:
         self._interval = reload_interval_seconds
         self._loaded: dict[str, LoadedModel] = {}
         self._fingerprints: dict[str, tuple[tuple[str, float, int], ...]] = {}
+        self._stored: set[str] = set()  # assets with a stored file, loadable or not
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -138,6 +139,15 @@ class ModelRegistry:
             asset: loaded[asset].version if asset in loaded else None for asset in self._accepts
         }
 
+    def ready(self) -> bool:
+        """Whether every product with a stored model has one loaded (and at least one has).
+
+        A product never materialized in this deployment does not hold the app back: a platform
+        runs the products its team uses, and the app serves those.
+        """
+        loaded = self._loaded
+        return bool(loaded) and self._stored <= set(loaded)
+
     def _fingerprint(self, asset: str) -> tuple[tuple[str, float, int], ...]:
         """Name, mtime and size of the asset's stored file(s) (`<asset>.<format extension>`)."""
         base = self._store.path(asset)
@@ -155,7 +165,10 @@ class ModelRegistry:
         for asset, accepts in self._accepts.items():
             try:
                 fingerprint = self._fingerprint(asset)
-                if not fingerprint or fingerprint == self._fingerprints.get(asset):
+                if not fingerprint:
+                    continue
+                self._stored.add(asset)
+                if fingerprint == self._fingerprints.get(asset):
                     continue
                 # Fingerprint taken before reading: a write that finishes during the read changes
                 # the mtime again, so the next poll reloads instead of keeping a stale value.

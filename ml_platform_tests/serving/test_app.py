@@ -112,19 +112,32 @@ def client(store: ObjectStore, settings: ServingSettings) -> Iterator[TestClient
         yield client
 
 
-def test_health_answers_at_once_and_readiness_waits_for_the_model(store, settings):
+def test_health_answers_at_once_and_readiness_waits_for_the_stored_models(store, settings):
     with TestClient(create_app(settings)) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         not_ready = client.get("/readyz")
         assert not_ready.status_code == 503
-        assert not_ready.json()["models"] == {"recommender_model": None}
+        models = not_ready.json()["models"]
+        assert "recommender_model" in models and set(models.values()) == {None}
         early = client.get("/recommendations/1")
         assert early.status_code == 503
         assert "not loaded yet" in early.json()["detail"]
 
         store_model(store, TasteRecommender(GENRES, HISTORY))
         wait_until(lambda: client.get("/readyz").status_code == 200)
-        assert client.get("/readyz").json()["models"]["recommender_model"].startswith("20")
+        # ready with only the recommender stored: products never materialized do not count
+        models = client.get("/readyz").json()["models"]
+        assert models["recommender_model"].startswith("20")
+        assert [version for version in models.values() if version] == [models["recommender_model"]]
+
+
+def test_a_stored_model_that_cannot_be_served_keeps_the_app_not_ready(store, settings):
+    store_model(store, TasteRecommender(GENRES, HISTORY))
+    store.write_bytes("similar_users_index.json", b'{"not": "a model"}')
+    with TestClient(create_app(settings)) as client:
+        wait_until(lambda: client.get("/readyz").json()["models"]["recommender_model"] is not None)
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/recommendations/1").status_code == 200
 
 
 def test_known_user_gets_k_unseen_movies_of_their_taste_best_first(client):
@@ -201,6 +214,19 @@ def test_bad_ratings_body_is_422_naming_the_field(client, body, loc):
     response = client.post("/recommendations", json=body)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == loc
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e309"])
+def test_a_non_finite_rating_is_422_with_the_input_echoed_as_text(client, number):
+    body = f'{{"ratings": [{{"movie_id": 1, "rating": {number}}}]}}'.encode()
+
+    response = client.post(
+        "/recommendations", content=body, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "ratings", 0, "rating"]
+    assert response.json()["detail"][0]["input"] in {"nan", "inf", "-inf"}
 
 
 def test_missing_or_non_json_body_is_422(client):

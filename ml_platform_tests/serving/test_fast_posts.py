@@ -105,12 +105,20 @@ def test_other_paths_and_content_types_go_to_the_app_untouched(stack):
     assert inner.bodies == [b'{"numbers": [1]}', b'{"numbers": [1]}']
 
 
-def test_no_content_type_is_parsed_as_json_as_fastapi_does(stack):
+def test_json_content_types_are_answered_and_a_missing_one_goes_to_the_app(stack):
     app, inner = stack
 
-    status, body = call(app, "/double", [b'{"numbers": [3]}'], headers=[])
+    vendor = call(app, "/double", [b'{"numbers": [3]}'], [(b"content-type", b"application/x+json")])
+    charset = call(
+        app,
+        "/double",
+        [b'{"numbers": [3]}'],
+        [(b"content-type", b"application/json; charset=utf-8")],
+    )
+    missing = call(app, "/double", [b'{"numbers": [3]}'], headers=[])
 
-    assert (status, json.loads(body)) == (200, [6])
+    assert vendor == charset == (200, b"[6]")
+    assert missing[0] == 422 and inner.bodies == [b'{"numbers": [3]}']  # FastAPI's strict 422
 
 
 def test_before_the_model_is_loaded_every_request_goes_to_the_app(tmp_path):
