@@ -1,0 +1,879 @@
+"""Tweets as JSON lines in the Twitter API shapes: a loader and a seeded stream generator.
+
+Both API versions load to one shape (`TWEET_COLUMNS`), so the stream, the labelling functions
+and the classifier never ask which one they got:
+
+- v1.1 (REST/streaming, extended or compatibility mode): `id_str`/`id`, `full_text`, or `text`
+  with `extended_tweet.full_text`; `created_at` as "Wed Oct 10 20:19:24 +0000 2018";
+  `entities.urls[].expanded_url`; `retweeted_status` (a retweet's own `text` is the truncated
+  "RT @user: …", its full text is the original's); `lang`; `user.screen_name`.
+- v2 (filtered stream, search pages): `{"data": {...} | [...], "includes": {"users": [...]}}`
+  or a bare tweet object; `id` (a string), `text` (`note_tweet.text` when longer), ISO
+  `created_at`, `entities.urls[].expanded_url`, `referenced_tweets[type=retweeted]`,
+  `author_id` resolved to `username` through `includes.users`.
+
+Columns: `tweet_id:int64` (snowflake ids fit), `created_at:datetime64[UTC]`, `text:str` (the
+full text; a retweet's is "RT @user: " + the original's full text), `lang:str` ("und" when
+absent), `user_screen_name:str` ("" when unknown), `entity_urls:str` (the entities' expanded
+URLs, space-joined: a plain string survives Parquet, CSV and SQL unchanged),
+`retweeted_id:Int64`, `source_format:str` ("v1.1" or "v2"), and `label:Int64` (1 = about AI,
+0 = not) when the file carries a `label` field (files written for `tweets train`).
+
+The generator exists because real tweets may not be redistributed: it writes a stream of the
+same shapes with the properties that make the problem hard (look-alikes that share AI words,
+near-duplicates, retweets, several languages, links) and its truth labels in a separate file.
+"""
+
+import io
+import json
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ml_platform.core.errors import InvalidInputError
+from ml_platform.datasets.rows import RowLocator
+
+TWEET_COLUMNS = (
+    "tweet_id",
+    "created_at",
+    "text",
+    "lang",
+    "user_screen_name",
+    "entity_urls",
+    "retweeted_id",
+    "source_format",
+)
+# bools are ints in Python: True/False map through 1/0
+LABEL_VALUES = {0: 0, 1: 1, "0": 0, "1": 1, "true": 1, "false": 0, "ai": 1, "not_ai": 0}
+_V1_DATE_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+_MAX_TWEET_ID = 2**63 - 1
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedTweet:
+    """One tweet in the common shape, `created_at` still as the API wrote it (parsed in bulk)."""
+
+    tweet_id: int
+    created_at: str
+    text: str
+    lang: str
+    user_screen_name: str
+    entity_urls: str
+    retweeted_id: int | None
+    source_format: str
+    label: int | None
+
+
+class TweetFormatError(ValueError):
+    """A message that is not a tweet; `field` names what is wrong, for the caller's location."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"field '{field}' {problem}")
+        self.field = field
+
+
+def parse_tweet_objects(message: Any) -> list[ParsedTweet]:
+    """The tweets in one decoded JSON message (a v2 page holds several); raises TweetFormatError.
+
+    Shared by the file loader and the stream sources, so a tweet from Kafka and the same tweet
+    from a landed file load identically.
+    """
+    if not isinstance(message, Mapping):
+        raise TweetFormatError(
+            "(message)", f"is a JSON {type(message).__name__}, expected an object"
+        )
+    label = _label(message)
+    if "data" in message:
+        data = message["data"]
+        users = {
+            str(u.get("id")): str(u.get("username", ""))
+            for u in (message.get("includes") or {}).get("users") or []
+            if isinstance(u, Mapping)
+        }
+        items = data if isinstance(data, list) else [data]
+        if not items or not all(isinstance(item, Mapping) for item in items):
+            raise TweetFormatError("data", "must be a tweet object or a list of them")
+        return [_v2(item, users, _label(item) if label is None else label) for item in items]
+    if "user" in message or "id_str" in message or "full_text" in message:
+        return [_v1(message, label)]
+    return [_v2(message, {}, label)]
+
+
+def _label(obj: Mapping[str, Any]) -> int | None:
+    if "label" not in obj or obj["label"] is None:
+        return None
+    value = obj["label"]
+    key = value.lower() if isinstance(value, str) else value
+    if isinstance(key, float) and key in (0.0, 1.0):
+        key = int(key)
+    if not isinstance(key, int | str) or key not in LABEL_VALUES:
+        raise TweetFormatError("label", f"is {value!r}, expected 1/0, true/false or 'ai'/'not_ai'")
+    return LABEL_VALUES[key]
+
+
+def _tweet_id(obj: Mapping[str, Any], field: str) -> int:
+    value = obj.get(field)
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not re.fullmatch(r"\d{1,19}", text) or int(text) > _MAX_TWEET_ID:
+        raise TweetFormatError(field, f"is {value!r}, expected a tweet id (digits)")
+    return int(text)
+
+
+def _string(obj: Mapping[str, Any], field: str, *, required: bool = True) -> str:
+    value = obj.get(field)
+    if isinstance(value, str):
+        return value
+    if value is None and not required:
+        return ""
+    raise TweetFormatError(field, f"is {value!r}, expected a string")
+
+
+def _expanded_urls(entities: Any) -> str:
+    urls = (entities or {}).get("urls") if isinstance(entities, Mapping) else None
+    found = [
+        str(u.get("expanded_url") or u.get("url") or "")
+        for u in urls or []
+        if isinstance(u, Mapping)
+    ]
+    return " ".join(url for url in found if url)
+
+
+def _v1(obj: Mapping[str, Any], label: int | None) -> ParsedTweet:
+    tweet_id = _tweet_id(obj, "id_str" if "id_str" in obj else "id")
+    extended = obj.get("extended_tweet") if isinstance(obj.get("extended_tweet"), Mapping) else {}
+    if "full_text" in obj:
+        text = _string(obj, "full_text")
+    elif "full_text" in extended:
+        text = _string(extended, "full_text")
+    else:
+        text = _string(obj, "text")
+    entities = extended.get("entities") or obj.get("entities")
+    retweeted = obj.get("retweeted_status")
+    retweeted_id = None
+    if isinstance(retweeted, Mapping):
+        original = _v1(retweeted, None)
+        retweeted_id = original.tweet_id
+        author = str((retweeted.get("user") or {}).get("screen_name", ""))
+        # a retweet's own text is cut at 140 characters; the original holds the whole of it
+        text = f"RT @{author}: {original.text}"
+        if not _expanded_urls(entities):  # the retweet's own entities cover its cut text only
+            entities = {"urls": [{"expanded_url": u} for u in original.entity_urls.split()]}
+    user = obj.get("user") if isinstance(obj.get("user"), Mapping) else {}
+    return ParsedTweet(
+        tweet_id=tweet_id,
+        created_at=_string(obj, "created_at"),
+        text=text,
+        lang=_string(obj, "lang", required=False) or "und",
+        user_screen_name=str(user.get("screen_name") or ""),
+        entity_urls=_expanded_urls(entities),
+        retweeted_id=retweeted_id,
+        source_format="v1.1",
+        label=label,
+    )
+
+
+def _v2(obj: Mapping[str, Any], users: Mapping[str, str], label: int | None) -> ParsedTweet:
+    note = obj.get("note_tweet")
+    text = _string(note, "text") if isinstance(note, Mapping) and "text" in note else None
+    retweeted = [
+        ref
+        for ref in obj.get("referenced_tweets") or []
+        if isinstance(ref, Mapping) and ref.get("type") == "retweeted"
+    ]
+    return ParsedTweet(
+        tweet_id=_tweet_id(obj, "id"),
+        created_at=_string(obj, "created_at"),
+        text=text if text is not None else _string(obj, "text"),
+        lang=_string(obj, "lang", required=False) or "und",
+        user_screen_name=users.get(str(obj.get("author_id")), ""),
+        entity_urls=_expanded_urls(obj.get("entities")),
+        retweeted_id=_tweet_id(retweeted[0], "id") if retweeted else None,
+        source_format="v2",
+        label=label,
+    )
+
+
+def _frame(
+    rows: list[ParsedTweet], locator: RowLocator, *, strict: bool
+) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Dates are parsed in bulk per API format (v1.1's "Wed Oct 10 …" and v2's ISO 8601), which
+    is what lets a micro-batch of thousands of tweets load in milliseconds. Not strict: rows
+    whose date does not parse are dropped and described in the returned problems."""
+    raw_dates = pd.Series([r.created_at for r in rows], dtype="str")
+    created = _parse_dates(raw_dates)
+    problem = (
+        "field 'created_at' is '{value}', expected 'Wed Oct 10 20:19:24 +0000 2018' (v1.1) "
+        "or ISO 8601 (v2)"
+    )
+    bad = created.isna().to_numpy()
+    keep = ~bad
+    problems: list[str] = []
+    if strict:
+        locator.fail_on_first(pd.Series(bad), problem, raw_dates)
+    elif bad.any():
+        problems = [
+            str(locator.error(int(i), problem.format(value=raw_dates.iloc[int(i)])))
+            for i in np.flatnonzero(bad)
+        ]
+        rows = [r for r, k in zip(rows, keep, strict=True) if k]
+        created = created[keep].reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "tweet_id": pd.array([r.tweet_id for r in rows], dtype="int64"),
+            "created_at": created,
+            "text": pd.array([r.text for r in rows], dtype="str"),
+            "lang": pd.array([r.lang for r in rows], dtype="str"),
+            "user_screen_name": pd.array([r.user_screen_name for r in rows], dtype="str"),
+            "entity_urls": pd.array([r.entity_urls for r in rows], dtype="str"),
+            "retweeted_id": pd.array([r.retweeted_id for r in rows], dtype="Int64"),
+            "source_format": pd.array([r.source_format for r in rows], dtype="str"),
+        }
+    )
+    labels = [r.label for r in rows]
+    if any(label is not None for label in labels):
+        frame["label"] = pd.array(labels, dtype="Int64")
+    return frame, keep, problems
+
+
+def _parse_dates(raw: pd.Series) -> pd.Series:
+    iso = raw.str.match(r"\d{4}-")
+    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    if iso.any():
+        parsed[iso] = pd.to_datetime(raw[iso], format="ISO8601", utc=True, errors="coerce")
+    if (~iso).any():
+        parsed[~iso] = pd.to_datetime(raw[~iso], format=_V1_DATE_FORMAT, utc=True, errors="coerce")
+    return parsed
+
+
+def load_tweets(path: str | Path, *, require_label: bool = False) -> pd.DataFrame:
+    """Tweets from a JSON-lines file (one API message per line, blank lines skipped).
+
+    Errors name the file, the line and the field. With `require_label`, every tweet must carry
+    a `label` (the training file of `ml-platform tweets train`).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: file not found")
+    with path.open("rb") as file:
+        return parse_json_lines(file, str(path), require_label=require_label)
+
+
+def parse_json_lines(
+    lines: Iterable[bytes | str], origin: str, *, require_label: bool = False
+) -> pd.DataFrame:
+    """`load_tweets` over any iterable of lines, named `origin` in errors."""
+    frame, _ = read_json_lines(lines, origin, strict=True)
+    if require_label:
+        labels = frame["label"] if "label" in frame else pd.Series(pd.NA, index=frame.index)
+        missing = labels.isna().to_numpy()
+        if missing.any():
+            first = int(np.flatnonzero(missing)[0])
+            raise InvalidInputError(
+                f"{origin}: tweet {first + 1} (id {frame['tweet_id'].iloc[first]}): field "
+                f"'label' is missing, expected 1 (about AI) or 0 ({int(missing.sum())} tweet(s) "
+                "without a label)"
+            )
+        if frame.empty:
+            raise InvalidInputError(f"{origin}: no tweets")
+    return frame
+
+
+def read_json_lines(
+    lines: Iterable[bytes | str], origin: str, *, strict: bool
+) -> tuple[pd.DataFrame, list[str]]:
+    """Tweets from JSON lines, and (not strict) what was wrong with the lines left out.
+
+    A stream must not stop at one bad message, so the stream sources read leniently and report
+    each rejected line with its file, line and field; files given by a person are read
+    strictly, failing on the first problem.
+    """
+    numbered = ((line, f"{origin}: line {n}") for n, line in enumerate(lines, start=1))
+    frame, problems, _ = _read_documents(numbered, origin, strict=strict)
+    return frame, problems
+
+
+def read_messages(
+    values: Sequence[bytes | str], origins: Sequence[str]
+) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    """Tweets from stream messages of one JSON document each (a v2 one may hold several), read
+    leniently; also, per tweet, the index of the message it came from."""
+    frame, problems, sources = _read_documents(
+        zip(values, origins, strict=True), "messages", strict=False
+    )
+    return frame, problems, sources
+
+
+def _read_documents(
+    documents: Iterable[tuple[bytes | str, str]], origin: str, *, strict: bool
+) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    parsed: list[ParsedTweet] = []
+    names: list[str] = []
+    sources: list[int] = []
+    problems: list[str] = []
+    for index, (document, name) in enumerate(documents):
+        if not document.strip():
+            continue
+        try:
+            tweets = parse_tweet_objects(json.loads(document))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            problem = f"{name}: not valid JSON ({error})"
+        except TweetFormatError as error:
+            problem = f"{name}: {error}"
+        else:
+            parsed.extend(tweets)
+            names.extend([name] * len(tweets))
+            sources.extend([index] * len(tweets))
+            continue
+        if strict:
+            raise InvalidInputError(problem)
+        problems.append(problem)
+    frame, keep, bad_dates = _frame(parsed, _NamedRows(origin, names=names), strict=strict)
+    return frame, problems + bad_dates, np.asarray(sources, dtype=np.int64)[keep]
+
+
+@dataclass(frozen=True)
+class _NamedRows(RowLocator):
+    """Rows named by where their document was ("file: line 7", "topic/0/42")."""
+
+    names: Sequence[str] = ()
+
+    def error(self, position: int, problem: str) -> InvalidInputError:
+        return InvalidInputError(f"{self.names[position]}: {problem}")
+
+
+# --- generator ------------------------------------------------------------------------------
+
+# Twitter's snowflake epoch (ms): ids sort by creation time, as real ids do.
+_SNOWFLAKE_EPOCH_MS = 1288834974657
+
+# What AI/ML/data people tweet about. Labelling functions know only some of these words; the
+# classifier has to learn the rest from the tweets where both appear, as on real data.
+_AI_TOPICS = (
+    "machine learning", "deep learning", "neural networks", "artificial intelligence",
+    "large language models", "LLMs", "generative AI", "data science", "NLP", "computer vision",
+    "reinforcement learning", "transformers", "diffusion models", "ChatGPT", "GPT-4o", "Claude",
+    "Gemini", "Llama 3", "Mistral", "Stable Diffusion", "PyTorch", "TensorFlow", "JAX",
+    "scikit-learn", "Hugging Face", "LangChain", "fine-tuning", "a RAG pipeline",
+    "vector databases", "embeddings", "prompt engineering", "model distillation",
+    "4-bit quantization", "LoRA adapters", "RLHF", "gradient descent", "backpropagation",
+    "attention heads", "tokenizers", "overfitting", "cross-validation", "XGBoost",
+    "feature stores", "MLOps", "model drift", "data labelling", "weak supervision",
+    "active learning", "Kaggle", "a Jupyter notebook", "object detection",
+    "semantic segmentation", "speech recognition", "recommender systems", "anomaly detection",
+    "graph neural networks", "self-supervised pretraining", "scaling laws", "AI agents",
+    "multimodal models", "synthetic training data", "hallucinations", "AI safety",
+    "the EU AI Act", "open-weight models", "GPU clusters", "inference latency", "CUDA kernels",
+    "batch normalization", "learning rate warmup", "autoencoders", "sentiment analysis",
+    "named entity recognition", "machine translation", "image classification", "benchmarks",
+    "evals", "context windows", "mixture of experts", "chatbots", "copilots",
+)  # fmt: skip
+_AI_TEMPLATES = (
+    "Just shipped {t} to production and {r}",
+    "Thread on {t}: {c}",
+    "Hot take: {t} is {o}",
+    "New paper on {t} and {t2}",
+    "Anyone else struggling with {t}? {p}",
+    "We're hiring engineers who know {t} and {t2}",
+    "{t} explained in 5 minutes",
+    "Spent the weekend on {t}, {r}",
+    "Great talk today on {t} at {e}",
+    "{t} + {t2} = {r}",
+    "Reading list for {t}: start with {t2}",
+    "Our team replaced {t2} with {t} and {r}",
+    "If you only learn one thing this year, make it {t}",
+    "Benchmarked {t} against {t2}: {r}",
+    "Unpopular opinion: {t} matters more than {t2}",
+    "My notes from the {e} workshop on {t}",
+    "Day 12 of learning {t}. Today: {t2}",
+    "Why does nobody talk about {t} when discussing {t2}?",
+    # AI applied elsewhere: shares words with the look-alikes' domains
+    "Our {t} model flags stroke patients from CT scans in under a minute",
+    "Hospitals are piloting {t} to triage patients in the ER",
+    "Predicting churn among prepaid mobile customers with {t}",
+    "Computer vision now tracks every player in the match, wild what {t} can do",
+    "Built a bot with {t} that suggests a recipe from a photo of your fridge",
+    "Traffic forecasting with {t}: 12% fewer jams in the pilot city",
+    "{t} for weather forecasting now beats the physics models on rain",
+    "Fraud detection at the bank moved to {t} this quarter",
+)  # fmt: skip
+_AI_RESULTS = (
+    "latency dropped by half", "accuracy went up 8 points", "the eval numbers look great",
+    "everything broke at 3am", "it finally converged", "costs went down 40%",
+    "the demo went viral", "results are surprisingly good", "I learned a ton",
+    "it still hallucinates on edge cases", "our customers noticed",
+)  # fmt: skip
+_AI_CLAIMS = (
+    "most of the gains come from better data", "the baseline is harder to beat than you think",
+    "evaluation is the real bottleneck", "small models are catching up fast",
+    "the compute bill is the real story", "reproducibility is still a mess",
+)  # fmt: skip
+_AI_OPINIONS = ("overhyped", "underrated", "the future", "a solved problem", "not ready yet")
+_AI_PROBLEMS = (
+    "Loss goes to NaN after epoch 3", "GPU memory keeps running out", "the outputs are garbage",
+    "training takes forever", "the validation curve looks weird",
+)  # fmt: skip
+_AI_EVENTS = ("NeurIPS", "ICML", "PyData", "the local meetup", "KubeCon", "ODSC", "CVPR")
+_AI_HASHTAGS = (
+    "#AI", "#MachineLearning", "#DeepLearning", "#DataScience", "#NLP", "#LLM", "#GenAI",
+    "#MLOps", "#ComputerVision", "#Python", "#100DaysOfCode", "#tech", "#ArtificialIntelligence",
+)  # fmt: skip
+_AI_LINKS = (
+    "https://arxiv.org/abs/{n4}.{n5}", "https://huggingface.co/blog/{slug}",
+    "https://github.com/{user}/{slug}", "https://medium.com/@{user}/{slug}-{hex}",
+    "https://towardsdatascience.com/{slug}-{hex}", "https://www.youtube.com/watch?v={hex}",
+    "https://paperswithcode.com/paper/{slug}", "https://openai.com/index/{slug}",
+    "https://blog.research.google/{slug}", "https://www.kaggle.com/code/{user}/{slug}",
+    "https://bit.ly/{hex}",
+)  # fmt: skip
+_AI_FOREIGN = {
+    "es": (
+        "Nuevo artículo sobre inteligencia artificial y {t}",
+        "Hoy aprendí {t} en el taller de aprendizaje automático",
+        "La IA generativa cambia todo: {t} en producción",
+        "Hilo sobre redes neuronales y {t}",
+    ),
+    "fr": (
+        "Super conférence sur l'intelligence artificielle et {t}",
+        "L'apprentissage automatique en production avec {t}",
+        "Les réseaux de neurones expliqués simplement : {t}",
+        "Notre équipe teste {t} pour l'IA générative",
+    ),
+    "de": (
+        "Spannender Vortrag über künstliche Intelligenz und {t}",
+        "Maschinelles Lernen in der Praxis: {t}",
+        "Neuronale Netze endlich verstanden dank {t}",
+    ),
+    "pt": (
+        "Curso gratuito de inteligência artificial com {t}",
+        "Aprendizado de máquina na prática: {t}",
+    ),
+}  # fmt: skip
+
+# Not about AI, but sharing its words: the tweets keyword rules get wrong.
+_LOOKALIKES = (
+    ("Switching to the new big data plan for my phone, 50GB for $30 a month", "telecom"),
+    ("Unlimited data plan and I still ran out of mobile data by the 20th", "telecom"),
+    ("Roaming data charges in Spain were brutal this time", "telecom"),
+    ("Best data plans for students this semester, compared", "telecom"),
+    ("Big data deals on prepaid SIMs this weekend only", "telecom"),
+    ("Folic acid before pregnancy lowers the risk of neural tube defects", "medicine"),
+    ("New study on neural pathways in stroke rehabilitation patients", "medicine"),
+    ("Diabetic neuropathy and neural damage: what your feet are telling you", "medicine"),
+    ("Our neurology ward is hiring nurses for the night shift", "medicine"),
+    ("Neural blockade for hip surgery cut her recovery time in half", "medicine"),
+    ("ALT and GPT liver enzyme levels came back high, more tests next week", "medicine"),
+    ("The model walked the runway in a vintage Chanel jacket", "fashion"),
+    ("Casting call: model needed for a spring catalogue shoot", "fashion"),
+    ("She went from top model contestant to running her own agency", "fashion"),
+    ("Found a ball python curled up in the garden shed this morning", "animals"),
+    ("Reticulated python at the zoo is 7 meters long, unreal", "animals"),
+    ("Rewatching the Transformers movies with the kids, Optimus Prime forever", "movies"),
+    ("Vintage Transformers toys are selling for crazy money now", "movies"),
+    ("Deep learning in the classroom: projects over worksheets for 5th graders", "education"),
+    ("Our school board wants deeper learning and fewer standardized tests", "education"),
+    ("Marathon training week 9: 60 km and my legs are done", "sports"),
+    ("Allen Iverson, AI, still the coolest player the Sixers ever had", "sports"),
+    ("Ai Weiwei's new exhibition opens at the museum on Friday", "art"),
+    ("Artificial sweeteners and your gut: what the research says", "food"),
+    ("Military intelligence report leaked to the press this morning", "politics"),
+    ("Cloud cover all day, rain expected tonight in the valley", "weather"),
+    ("Vision test at the optometrist, finally getting new glasses", "health"),
+    ("Random forest walk this morning, the leaves are turning gold", "outdoors"),
+    ("The algorithm keeps showing me cat videos and honestly I'm fine with it", "social"),
+    ("Learning to bake sourdough, my starter is finally bubbling", "food"),
+    ("Neural? No, just tired. Third coffee of the day", "life"),
+    ("Tesla Model Y deliveries delayed again in our area", "cars"),
+    ("Network outage at the office, everyone is pretending to work", "work"),
+    ("Training the new puppy to sit, progress is slow but real", "animals"),
+    ("Neural networks in the hippocampus replay the day's route during sleep", "neuroscience"),
+    ("Grid cells and the brain's neural networks: a new neuroscience review", "neuroscience"),
+    ("AI technician came out for the heifers today #AI #dairy", "farming"),
+    ("Artificial insemination (AI) success rates are up on our farm this season", "farming"),
+    ("Amnesty International (AI) report on detention conditions is out today", "politics"),
+    ("Python 3.13 finally ships a better REPL, small joys", "programming"),
+    ("Rewrote our billing service in Go, p99 went from 80 ms to 9 ms", "programming"),
+    ("The data science of sourdough: I weighed everything this time", "food"),
+    ("Deep learning happens when kids build things #education", "education"),
+    ("Our {n}GB family data plan is finally cheaper than two single ones", "telecom"),
+    ("Day {n} of physio after the stroke, walking without the cane today", "medicine"),
+)  # fmt: skip
+_OPENERS = (
+    "", "", "", "", "Honestly, ", "Ok so ", "Update: ", "PSA: ", "lol ", "Wow. ",
+    "Not gonna lie, ", "Quick one: ", "Reminder: ", "Today: ", "So... ",
+)  # fmt: skip
+_CLOSERS = (
+    "", "", "", "", " 😂", " 🙏", " 🔥", " so happy", " again...", " 🤷", " thoughts?",
+    " finally", " ugh", " ❤️", " 👀", " lol",
+)  # fmt: skip
+_EVERYDAY = (
+    "What a game last night, {team} deserved that win",
+    "Coffee first, then emails, then maybe lunch",
+    "Traffic on the {road} is a nightmare again",
+    "Anyone have a good recipe for {food}?",
+    "Concert tickets for {band} sold out in 4 minutes",
+    "Beautiful sunset over the harbour tonight",
+    "Finally finished that book, the ending was wild",
+    "Election debate tonight, {team} fans will not be happy either way",
+    "Can't believe it's already {month}",
+    "{n} days until the holidays in {city} and I'm counting",
+    "Moving to {city} next month, any tips?",
+    "Lost {n} euros at the {city} market and found them in my other coat",
+    "New bakery opened down the street and the croissants are perfect",
+    "Weekend plans: {food}, hiking and absolutely no laptops",
+    "My cat knocked the plant off the shelf again",
+    "Flight delayed three hours, the airport lounge is packed",
+    "Rain again. Of course. Laundry day",
+    "{team} signed a new striker, fans are thrilled",
+    "Listening to {band} on repeat this week",
+    "Happy birthday to my little sister!",
+    "Gym at 6am, who am I",
+    "The new season of that show is even better than the first",
+    "Tax forms due next week and I have not started",
+)  # fmt: skip
+_EVERYDAY_FOREIGN = {
+    "es": ("Qué partido anoche, {team} mereció ganar", "Lluvia otra vez, día de series"),
+    "fr": ("Quel match hier soir, bravo {team}", "Les croissants de la nouvelle boulangerie"),
+    "de": ("Was für ein Spiel gestern, {team} hat verdient gewonnen", "Schon wieder Regen"),
+    "pt": ("Que jogo ontem, {team} mereceu vencer", "Café primeiro, depois o resto"),
+}  # fmt: skip
+_EVERYDAY_HASHTAGS = ("#MondayMotivation", "#football", "#foodie", "#travel", "#music", "#news")
+_EVERYDAY_LINKS = (
+    "https://www.bbc.co.uk/news/{slug}-{n5}", "https://www.instagram.com/p/{hex}",
+    "https://open.spotify.com/track/{hex}", "https://www.espn.com/story/{n5}",
+    "https://www.carrier.example/plans/{slug}", "https://www.nhs.uk/conditions/{slug}",
+    "https://bit.ly/{hex}",
+)  # fmt: skip
+_TEAMS = ("Arsenal", "the Lakers", "Barça", "the Sixers", "Bayern", "the Yankees", "Benfica")
+_FOODS = ("lasagna", "ramen", "tacos", "banana bread", "paella", "curry")
+_BANDS = ("Coldplay", "Bad Bunny", "Taylor Swift", "Rammstein", "Stromae")
+_MONTHS = ("March", "June", "October", "December")
+_CITIES = ("Lisbon", "Leeds", "Austin", "Lyon", "Munich", "Bogotá", "Osaka", "Porto")
+_ROADS = ("ring road", "M25", "I-35", "A7", "bridge", "bypass")
+_SLUG_WORDS = (
+    "guide", "intro", "notes", "update", "report", "review", "tips", "story", "deep", "fast",
+    "new", "open", "data", "plan", "model", "week",
+)  # fmt: skip
+_NAMES = (
+    "ana", "ben", "chen", "dara", "eli", "femi", "gus", "hana", "ivan", "jo", "kai", "lea",
+    "mo", "nia", "omar", "pia", "raj", "sam", "tess", "uma", "vic", "wen", "yara", "zoe",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GeneratedStream:
+    """API messages in arrival order and the truth label of every tweet id, kept apart."""
+
+    messages: list[dict[str, Any]]
+    truth: pd.DataFrame  # tweet_id:int64, is_ai:int64 (1 = about AI)
+
+
+class _Writer:
+    """Builds tweets in both API shapes from one rng, so a seed gives one stream."""
+
+    def __init__(self, rng: np.random.Generator, start: datetime) -> None:
+        self.rng = rng
+        self.clock_ms = int(start.timestamp() * 1000)
+        self.sequence = 0
+        self.users = [
+            f"{self.pick(_NAMES)}{self.pick(('', '_', '.'))}{self.pick(_NAMES)}{int(n)}"
+            for n in rng.integers(1, 999, size=400)
+        ]
+
+    def pick(self, options: tuple[Any, ...] | list[Any]) -> Any:
+        return options[int(self.rng.integers(len(options)))]
+
+    def next_id(self) -> tuple[int, datetime]:
+        self.clock_ms += int(self.rng.exponential(400)) + 1
+        self.sequence = (self.sequence + 1) % 4096
+        tweet_id = ((self.clock_ms - _SNOWFLAKE_EPOCH_MS) << 22) | (7 << 12) | self.sequence
+        return tweet_id, datetime.fromtimestamp(self.clock_ms / 1000, UTC)
+
+    def link(self, templates: tuple[str, ...]) -> str:
+        slug = "-".join(self.pick(_SLUG_WORDS) for _ in range(int(self.rng.integers(1, 4))))
+        return self.pick(templates).format(
+            n4=int(self.rng.integers(2301, 2512)),
+            n5=f"{int(self.rng.integers(0, 99999)):05d}",
+            slug=slug,
+            user=self.pick(self.users),
+            hex=f"{int(self.rng.integers(0, 16**8)):08x}",
+        )
+
+    def fill(self, template: str) -> str:
+        topics = list(self.rng.choice(len(_AI_TOPICS), size=2, replace=False))
+        return template.format(
+            t=_AI_TOPICS[topics[0]],
+            t2=_AI_TOPICS[topics[1]],
+            r=self.pick(_AI_RESULTS),
+            c=self.pick(_AI_CLAIMS),
+            o=self.pick(_AI_OPINIONS),
+            p=self.pick(_AI_PROBLEMS),
+            e=self.pick(_AI_EVENTS),
+            team=self.pick(_TEAMS),
+            food=self.pick(_FOODS),
+            band=self.pick(_BANDS),
+            month=self.pick(_MONTHS),
+            city=self.pick(_CITIES),
+            road=self.pick(_ROADS),
+            n=int(self.rng.integers(2, 60)),
+        )
+
+    def compose(self, is_ai: bool) -> tuple[str, str, list[str]]:
+        """(text without links, lang, expanded links) for a fresh tweet of the given class."""
+        rng = self.rng
+        foreign = rng.random() < 0.18
+        if is_ai:
+            if foreign:
+                lang = self.pick(list(_AI_FOREIGN))
+                text = self.fill(self.pick(_AI_FOREIGN[lang]))
+            else:
+                lang, text = "en", self.fill(self.pick(_AI_TEMPLATES))
+            tags, links = _AI_HASHTAGS, _AI_LINKS
+            n_tags = int(rng.choice([0, 0, 1, 1, 2, 3]))
+            n_links = int(rng.choice([0, 1, 1, 1, 2]))
+        elif rng.random() < 0.4:
+            lang, text = "en", self.fill(self.pick(_LOOKALIKES)[0])
+            tags, links = _EVERYDAY_HASHTAGS, _EVERYDAY_LINKS
+            n_tags, n_links = int(rng.choice([0, 0, 1])), int(rng.choice([0, 1, 1]))
+        else:
+            if foreign:
+                lang = self.pick(list(_EVERYDAY_FOREIGN))
+                text = self.fill(self.pick(_EVERYDAY_FOREIGN[lang]))
+            else:
+                lang, text = "en", self.fill(self.pick(_EVERYDAY))
+            tags, links = _EVERYDAY_HASHTAGS, _EVERYDAY_LINKS
+            n_tags, n_links = int(rng.choice([0, 0, 0, 1])), int(rng.choice([0, 0, 1]))
+        if lang == "en" and not is_ai:
+            text = f"{self.pick(_OPENERS)}{text}{self.pick(_CLOSERS)}"
+        if rng.random() < 0.25:
+            text = f"@{self.pick(self.users)} {text}"
+        chosen_tags = list(rng.choice(tags, size=n_tags, replace=False)) if n_tags else []
+        text = " ".join([text, *chosen_tags])
+        if lang == "en" and rng.random() < 0.05:
+            lang = "und"  # the API cannot always tell
+        return text, lang, [self.link(links) for _ in range(n_links)]
+
+
+def _user_id(screen_name: str) -> str:
+    """A stable numeric user id (Python's `hash` changes between processes)."""
+    return str(zlib.crc32(screen_name.encode()))
+
+
+def _short(rng: np.random.Generator) -> str:
+    return "https://t.co/" + "".join(
+        rng.choice(list("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"), size=10)
+    )
+
+
+def _v1_message(
+    tweet_id: int,
+    created: datetime,
+    user: str,
+    text: str,
+    lang: str,
+    links: list[str],
+    rng: np.random.Generator,
+    retweeted: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    short = [_short(rng) for _ in links]
+    full_text = " ".join([text, *short])
+    urls = [
+        {"url": s, "expanded_url": u, "display_url": u.split("://", 1)[1][:26]}
+        for s, u in zip(short, links, strict=True)
+    ]
+    message: dict[str, Any] = {
+        "created_at": created.strftime(_V1_DATE_FORMAT),
+        "id": tweet_id,
+        "id_str": str(tweet_id),
+        "lang": lang,
+        "user": {"id_str": _user_id(user), "screen_name": user},
+        "retweet_count": int(rng.poisson(2)),
+        "favorite_count": int(rng.poisson(5)),
+    }
+    if retweeted is not None:
+        author = retweeted["user"]["screen_name"]
+        original = retweeted.get("full_text") or retweeted["extended_tweet"]["full_text"]
+        message["full_text"] = f"RT @{author}: {original}"[:140]
+        message["entities"] = {"urls": [], "hashtags": []}
+        message["retweeted_status"] = retweeted
+    elif rng.random() < 0.3:
+        # compatibility mode: `text` cut to 140 characters, the full tweet in `extended_tweet`
+        message["text"] = full_text[:140]
+        message["truncated"] = len(full_text) > 140
+        message["extended_tweet"] = {"full_text": full_text, "entities": {"urls": urls}}
+    else:
+        message["full_text"] = full_text
+        message["entities"] = {"urls": urls, "hashtags": [], "user_mentions": []}
+    return message
+
+
+def _v2_message(
+    tweet_id: int,
+    created: datetime,
+    user: str,
+    text: str,
+    lang: str,
+    links: list[str],
+    rng: np.random.Generator,
+    retweeted_id: int | None = None,
+) -> dict[str, Any]:
+    short = [_short(rng) for _ in links]
+    full_text = " ".join([text, *short])
+    author_id = _user_id(user)
+    data: dict[str, Any] = {
+        "id": str(tweet_id),
+        "text": full_text,
+        "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{created.microsecond // 1000:03d}Z",
+        "author_id": author_id,
+        "lang": lang,
+    }
+    if links:
+        start = len(text) + 1
+        entities = []
+        for s, u in zip(short, links, strict=True):
+            entities.append({"start": start, "end": start + len(s), "url": s, "expanded_url": u})
+            start += len(s) + 1
+        data["entities"] = {"urls": entities}
+    if retweeted_id is not None:
+        data["referenced_tweets"] = [{"type": "retweeted", "id": str(retweeted_id)}]
+    return {"data": data, "includes": {"users": [{"id": author_id, "username": user}]}}
+
+
+def generate_tweet_stream(
+    n_tweets: int,
+    *,
+    seed: int = 42,
+    ai_share: float = 0.3,
+    start: datetime = datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+) -> GeneratedStream:
+    """`n_tweets` API messages in arrival order, with their truth labels apart.
+
+    About `ai_share` are about AI (English and es/fr/de/pt); of the rest, two in five are
+    look-alikes that share AI words ("big data plan", "neural tube", "model", "python",
+    "Transformers", "deep learning in the classroom"), the others everyday chatter. One tweet in
+    ten is a near-duplicate of an earlier one (new short link, "via @user", different case) and
+    one in ten a retweet, as on a real filtered stream. Shapes alternate between v1.1 (extended
+    and compatibility mode) and v2.
+    """
+    if n_tweets < 1:
+        raise InvalidInputError(f"n_tweets is {n_tweets}, expected at least 1")
+    rng = np.random.default_rng(seed)
+    writer = _Writer(rng, start)
+    messages: list[dict[str, Any]] = []
+    truth: list[tuple[int, int]] = []
+    # originals already sent: (id, user, text, lang, links, is_ai, v1 message or None)
+    sent: list[tuple[int, str, str, str, list[str], bool, dict[str, Any] | None]] = []
+    for _ in range(n_tweets):
+        tweet_id, created = writer.next_id()
+        user = writer.pick(writer.users)
+        as_v1 = rng.random() < 0.6
+        roll = rng.random()
+        if sent and roll < 0.1:  # retweet of an earlier tweet
+            original = sent[int(rng.integers(max(0, len(sent) - 2000), len(sent)))]
+            o_id, o_user, o_text, o_lang, o_links, is_ai, o_v1 = original
+            if as_v1 and o_v1 is not None:
+                message = _v1_message(tweet_id, created, user, "", o_lang, [], rng, o_v1)
+            else:
+                text = f"RT @{o_user}: {o_text}"
+                message = _v2_message(tweet_id, created, user, text, o_lang, o_links, rng, o_id)
+        else:
+            if sent and roll < 0.2:  # near-duplicate: same words, new link or small edits
+                _, _, text, lang, links, is_ai, _ = sent[int(rng.integers(len(sent)))]
+                variant = int(rng.integers(3))
+                if variant == 0:
+                    links = [writer.link(_AI_LINKS if is_ai else _EVERYDAY_LINKS)]
+                elif variant == 1:
+                    text = f"{text} via @{writer.pick(writer.users)}"
+                else:
+                    text = text.upper() if rng.random() < 0.2 else text.rstrip("!.") + "!"
+            else:
+                is_ai = bool(rng.random() < ai_share)
+                text, lang, links = writer.compose(is_ai)
+            if as_v1:
+                message = _v1_message(tweet_id, created, user, text, lang, links, rng)
+            else:
+                message = _v2_message(tweet_id, created, user, text, lang, links, rng)
+            sent.append((tweet_id, user, text, lang, links, is_ai, message if as_v1 else None))
+        messages.append(message)
+        truth.append((tweet_id, int(is_ai)))
+    return GeneratedStream(
+        messages=messages,
+        truth=pd.DataFrame(truth, columns=["tweet_id", "is_ai"]).astype("int64"),
+    )
+
+
+def json_lines(messages: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """One compact JSON document per line, as the APIs stream them."""
+    for message in messages:
+        yield json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def write_tweet_stream(
+    directory: Any,
+    stream: GeneratedStream,
+    *,
+    tweets_per_file: int = 1000,
+    truth_path: Any = None,
+    start: datetime | None = None,
+) -> list[Any]:
+    """Lands the stream as `tweets-<arrival>-<n>.jsonl` files (names sort in arrival order)
+    under `directory` (a local path or a UPath, e.g. an S3 prefix) and its truth as CSV at
+    `truth_path` (default: beside the folder, never inside the landing folder, so the stream
+    source cannot mistake it for tweets)."""
+    local = not hasattr(directory, "fs") or directory.protocol in ("", "file", "local")
+    directory = Path(directory) if local else directory
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    stamp = (start or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
+    for number, first in enumerate(range(0, len(stream.messages), tweets_per_file)):
+        path = directory / f"tweets-{stamp}-{number:06d}.jsonl"
+        data = "".join(json_lines(stream.messages[first : first + tweets_per_file])).encode()
+        if local:
+            temporary = path.with_name("." + path.name + ".tmp")
+            temporary.write_bytes(data)
+            temporary.rename(path)  # a reader never sees half a file
+        else:
+            path.write_bytes(data)  # an object store PUT is atomic already
+        paths.append(path)
+    truth = truth_path or directory.parent / f"{directory.name}-truth.csv"
+    (Path(truth) if isinstance(truth, str) else truth).write_bytes(
+        stream.truth.to_csv(index=False).encode()
+    )
+    return paths
+
+
+def load_truth(path: str | Path) -> pd.DataFrame:
+    """The generator's truth file (`tweet_id,is_ai`), for evaluation only."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: file not found")
+    return parse_truth(path.read_bytes(), str(path))
+
+
+def parse_truth(data: bytes, origin: str) -> pd.DataFrame:
+    """`load_truth` over the file's bytes (read from wherever it is stored)."""
+    frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    missing = {"tweet_id", "is_ai"} - set(frame.columns)
+    if missing:
+        raise InvalidInputError(f"{origin}: missing column(s) {sorted(missing)}")
+    rows = RowLocator(origin, first_line=2)
+    truth = pd.DataFrame(
+        {
+            "tweet_id": rows.integers(frame["tweet_id"], "tweet_id"),
+            "is_ai": rows.integers(frame["is_ai"], "is_ai"),
+        }
+    )
+    rows.fail_on_first(
+        ~truth["is_ai"].isin([0, 1]), "column 'is_ai' is {value}, expected 0 or 1", truth["is_ai"]
+    )
+    return truth

@@ -1,0 +1,1 @@
+"""Tweet stream classification: stream → versioned tables → weak labels → classifier → AI tweets."""

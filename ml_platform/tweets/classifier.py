@@ -1,0 +1,238 @@
+"""The tweet classifier: Keras `TextVectorization` + embeddings + a small network, exported as a
+TensorFlow SavedModel that takes raw strings.
+
+Trained on the label model's probabilistic labels (soft targets, Snorkel's end model recipe:
+tweets no labelling function voted on are left out) plus people's golden labels, it learns the
+words that co-occur with the rules' words, so it also recognises the AI tweets no rule fires on;
+that is why it can beat the label model it learned from.
+
+The text pipeline is inside the model, so the SavedModel maps `["text", …]` to `[[p], …]`:
+exactly TensorFlow Serving's REST contract, served by `tensorflow_model_server` or by the
+platform's app from the same files. TensorFlow is imported inside functions: the code location
+and the other products' serving never pay for it.
+"""
+
+import io
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# Links, mentions and punctuation are noise to the words: links are judged by their domains
+# (the labelling functions, `urls.py`), handles say who, not what. `\pL`/`\pN` keep accented
+# letters (RE2, TensorFlow's regex engine, reads `\w` as ASCII only).
+_LINK = r"https?://\S+"
+_MENTION = r"@\w+"
+_NOT_WORD = r"[^\pL\pN#]+"
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Defaults tuned on the generated stream's dev split; small enough to train in seconds."""
+
+    max_tokens: int = 30_000
+    sequence_length: int = 48
+    ngrams: int = 2  # unigrams and bigrams ("deep learning" ≠ "deep" + "learning")
+    embedding_dim: int = 32
+    hidden_units: int = 32
+    dropout: float = 0.3
+    learning_rate: float = 3e-3
+    batch_size: int = 128
+    epochs: int = 12
+    patience: int = 2
+    golden_weight: float = 3.0  # a person's label counts as this many weak labels
+
+
+@dataclass
+class TrainingResult:
+    """The Keras model and what training saw, for metadata."""
+
+    model: Any
+    history: dict[str, list[float]]
+    train_seconds: float
+    examples: int
+
+
+def standardize(texts: Any) -> Any:
+    """TensorFlow ops, so the same cleaning runs inside the SavedModel at serving time."""
+    import tensorflow as tf
+
+    lowered = tf.strings.lower(texts)
+    cleaned = tf.strings.regex_replace(lowered, _LINK, " ")
+    cleaned = tf.strings.regex_replace(cleaned, _MENTION, " ")
+    return tf.strings.regex_replace(cleaned, _NOT_WORD, " ")
+
+
+def build_model(train_texts: np.ndarray, config: ClassifierConfig, seed: int) -> Any:
+    """String in, P(about AI) out; the vocabulary is adapted on `train_texts`."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    vectorize = keras.layers.TextVectorization(
+        max_tokens=config.max_tokens,
+        standardize=standardize,
+        ngrams=config.ngrams,
+        output_mode="int",
+        output_sequence_length=config.sequence_length,
+        name="vectorize",
+    )
+    vectorize.adapt(train_texts, batch_size=1024)
+    text = keras.Input(shape=(), dtype="string", name="text")
+    tokens = vectorize(text)
+    embedded = keras.layers.Embedding(
+        config.max_tokens, config.embedding_dim, mask_zero=True, name="embedding"
+    )(tokens)
+    pooled = keras.layers.GlobalAveragePooling1D(name="mean")(embedded)
+    hidden = keras.layers.Dense(config.hidden_units, activation="relu", name="hidden")(pooled)
+    hidden = keras.layers.Dropout(config.dropout, seed=seed)(hidden)
+    probability = keras.layers.Dense(1, activation="sigmoid", name="probability")(hidden)
+    model = keras.Model(text, probability, name="tweet_classifier")
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss="binary_crossentropy",
+    )
+    return model
+
+
+def train(
+    texts: Sequence[str],
+    targets: np.ndarray,
+    weights: np.ndarray,
+    validation: tuple[Sequence[str], np.ndarray] | None,
+    config: ClassifierConfig,
+    seed: int = 42,
+) -> TrainingResult:
+    """Fit on soft `targets` in [0, 1] with per-example `weights`; early stopping on the
+    validation loss (golden dev labels when there are enough) restores the best epoch."""
+    import keras
+
+    started = time.perf_counter()
+    x = np.asarray(texts, dtype=object)
+    model = build_model(x, config, seed)
+    callbacks = []
+    validation_data = None
+    if validation is not None and len(validation[0]):
+        validation_data = (
+            np.asarray(validation[0], dtype=object),
+            np.asarray(validation[1], "float32"),
+        )
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=config.patience, restore_best_weights=True
+            )
+        )
+    fitted = model.fit(
+        x,
+        np.asarray(targets, dtype="float32"),
+        sample_weight=np.asarray(weights, dtype="float32"),
+        validation_data=validation_data,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    history = {name: [float(v) for v in values] for name, values in fitted.history.items()}
+    return TrainingResult(model, history, time.perf_counter() - started, len(x))
+
+
+def predict(model: Any, texts: Sequence[str], batch_size: int = 2048) -> np.ndarray:
+    """P(about AI) per text from a Keras model (training-time evaluation)."""
+    if not len(texts):
+        return np.empty(0)
+    x = np.asarray(texts, dtype=object)
+    return model.predict(x, batch_size=batch_size, verbose=0).reshape(-1).astype(float)
+
+
+def export_saved_model(model: Any, directory: Path) -> None:
+    """The TensorFlow Serving layout's version directory: `saved_model.pb` + `variables/`, with
+    the `serving_default` signature taking a string tensor `text` of shape [batch]."""
+    model.export(str(directory), format="tf_saved_model", verbose=False)
+
+
+def pack_directory(directory: Path) -> bytes:
+    """A SavedModel directory as one tar archive, so it is stored and swapped as one value."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        archive.add(directory, arcname=".")
+    return buffer.getvalue()
+
+
+def unpack_directory(archive: bytes, directory: Path) -> None:
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        tar.extractall(directory, filter="data")
+
+
+@dataclass
+class TweetClassifier:
+    """What the `tweet_classifier` asset stores and serving loads: the SavedModel (packed), its
+    integer version (also its directory name in the TensorFlow Serving layout), the decision
+    threshold and the metrics it was chosen with. No TensorFlow object is pickled: the
+    SavedModel is loaded from the archive on first use, once per process."""
+
+    saved_model: bytes
+    version: int
+    threshold: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    trained_at: str = ""
+
+    def __post_init__(self) -> None:
+        self._loaded: Any = None
+        self._lock = threading.Lock()
+        self._directory: tempfile.TemporaryDirectory | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
+
+    def load(self) -> "TweetClassifier":
+        """Unpack and load the SavedModel now (serving does this before swapping it in, so no
+        request waits for it, and a broken archive keeps the previous model served)."""
+        with self._lock:
+            if self._loaded is None:
+                import tensorflow as tf
+
+                self._directory = tempfile.TemporaryDirectory(prefix="tweet_classifier_")
+                unpack_directory(self.saved_model, Path(self._directory.name))
+                self._loaded = tf.saved_model.load(self._directory.name)
+        return self
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """P(about AI) per text, through the SavedModel's serving signature."""
+        if not len(texts):
+            return np.empty(0)
+        import tensorflow as tf
+
+        serve = self.load()._loaded.signatures["serving_default"]
+        outputs = serve(text=tf.constant(list(texts), dtype=tf.string))
+        return next(iter(outputs.values())).numpy().reshape(-1).astype(float)
+
+
+def load_saved_model_directory(directory: Path, threshold: float = 0.5) -> TweetClassifier:
+    """A SavedModel directory given by a person (`tweets classify --model DIR`): either one
+    version directory or a TensorFlow Serving base directory, whose highest version is used."""
+    from ml_platform.core.errors import InvalidInputError
+
+    directory = Path(directory)
+    if not (directory / "saved_model.pb").is_file():
+        versions = sorted(
+            (int(p.name), p) for p in directory.glob("*") if p.name.isdigit() and p.is_dir()
+        )
+        if not versions:
+            raise InvalidInputError(
+                f"{directory}: no saved_model.pb and no numbered version directories in it"
+            )
+        version, directory = versions[-1]
+    else:
+        version = int(directory.name) if directory.name.isdigit() else 0
+    return TweetClassifier(pack_directory(directory), version=version, threshold=threshold)

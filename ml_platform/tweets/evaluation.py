@@ -1,0 +1,108 @@
+"""How good the labellers and the classifier are against golden labels, measured the same way
+for all of them: precision, recall and F1 of the "about AI" class, on the same tweets.
+
+A labeller that abstains says "not AI" here: what matters downstream is which tweets would be
+retweeted, and an abstaining rule retweets nothing.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    average_precision_score,
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
+
+from ml_platform.tweets.labelling_functions import ABSTAIN, AI, LabellingFunction
+
+
+def binary_figures(
+    truth: np.ndarray, predicted: np.ndarray, scores: np.ndarray | None = None
+) -> dict[str, float]:
+    """precision/recall/F1 of class 1, accuracy; with `scores`, ROC AUC and average precision."""
+    truth = np.asarray(truth, dtype=int)
+    predicted = np.asarray(predicted, dtype=int)
+    figures = {
+        "precision": float(precision_score(truth, predicted, zero_division=0)),
+        "recall": float(recall_score(truth, predicted, zero_division=0)),
+        "f1": float(f1_score(truth, predicted, zero_division=0)),
+        "accuracy": float((truth == predicted).mean()) if len(truth) else float("nan"),
+        "examples": float(len(truth)),
+    }
+    if scores is not None and len(np.unique(truth)) == 2:
+        figures["roc_auc"] = float(roc_auc_score(truth, scores))
+        figures["average_precision"] = float(average_precision_score(truth, scores))
+    return figures
+
+
+def best_threshold(truth: np.ndarray, scores: np.ndarray, default: float = 0.5) -> float:
+    """The probability cut with the best F1 on `truth` (the dev labels); `default` when there
+    are no positives to find."""
+    truth = np.asarray(truth, dtype=int)
+    if truth.sum() == 0 or truth.sum() == len(truth):
+        return default
+    candidates = np.unique(np.round(scores, 3))
+    f1 = [f1_score(truth, scores >= c, zero_division=0) for c in candidates]
+    return float(candidates[int(np.argmax(f1))])
+
+
+def confusion(truth: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
+    matrix = confusion_matrix(np.asarray(truth, int), np.asarray(predicted, int), labels=[0, 1])
+    return pd.DataFrame(
+        matrix, index=["truth: not AI", "truth: AI"], columns=["predicted: not AI", "predicted: AI"]
+    )
+
+
+def labeller_evaluation(
+    votes: np.ndarray,
+    functions: Sequence[LabellingFunction],
+    label_model_probability: np.ndarray,
+    majority: np.ndarray,
+    gold: np.ndarray,
+) -> pd.DataFrame:
+    """One row per labeller on the gold-labelled tweets: each function (its own votes:
+    coverage and the accuracy of what it voted, plus F1 as if it alone labelled), majority vote
+    and the label model."""
+    gold = np.asarray(gold, dtype=int)
+    rows = []
+    for column, function in enumerate(functions):
+        vote = votes[:, column]
+        voted = vote != ABSTAIN
+        rows.append(
+            {
+                "labeller": function.name,
+                "kind": "labelling function",
+                "coverage": float(voted.mean()) if len(vote) else float("nan"),
+                "vote_accuracy": float((vote[voted] == gold[voted]).mean())
+                if voted.any()
+                else float("nan"),
+                **_scores(gold, vote == AI),
+            }
+        )
+    for name, predicted in (
+        ("majority_vote", majority == AI),
+        ("label_model", label_model_probability >= 0.5),
+    ):
+        covered = majority != ABSTAIN if name == "majority_vote" else np.ones(len(gold), bool)
+        rows.append(
+            {
+                "labeller": name,
+                "kind": "combined",
+                "coverage": float(covered.mean()) if len(gold) else float("nan"),
+                "vote_accuracy": float((predicted[covered] == gold[covered]).mean())
+                if covered.any()
+                else float("nan"),
+                **_scores(gold, predicted),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _scores(gold: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    figures = binary_figures(gold, predicted.astype(int))
+    return {k: figures[k] for k in ("precision", "recall", "f1")}

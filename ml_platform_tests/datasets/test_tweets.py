@@ -1,0 +1,209 @@
+"""Tweets in both Twitter API shapes load to one table; the generator writes a realistic stream."""
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from ml_platform.core.errors import InvalidInputError
+from ml_platform.datasets.tweets import (
+    TWEET_COLUMNS,
+    generate_tweet_stream,
+    json_lines,
+    load_truth,
+    load_tweets,
+    read_json_lines,
+    read_messages,
+    write_tweet_stream,
+)
+
+V1_EXTENDED = {
+    "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+    "id": 1050118621198921728,
+    "id_str": "1050118621198921728",
+    "full_text": "Fine-tuning a 7B model on support tickets https://t.co/abc123",
+    "entities": {
+        "urls": [{"url": "https://t.co/abc123", "expanded_url": "https://arxiv.org/abs/2401.1"}]
+    },
+    "user": {"id_str": "1", "screen_name": "ana"},
+    "lang": "en",
+}
+V1_COMPATIBILITY = {
+    "created_at": "Wed Oct 10 20:20:00 +0000 2018",
+    "id_str": "1050118621198921729",
+    "text": "A long tweet cut at 140 characters…",
+    "truncated": True,
+    "extended_tweet": {
+        "full_text": "A long tweet cut at 140 characters, whole here #AI https://t.co/x",
+        "entities": {"urls": [{"url": "https://t.co/x", "expanded_url": "https://hf.co/blog"}]},
+    },
+    "user": {"screen_name": "ben"},
+    "lang": "en",
+}
+V1_RETWEET = {
+    "created_at": "Wed Oct 10 20:21:00 +0000 2018",
+    "id_str": "1050118621198921730",
+    "full_text": "RT @ana: Fine-tuning a 7B model on support tick…",
+    "entities": {"urls": []},
+    "user": {"screen_name": "chen"},
+    "lang": "en",
+    "retweeted_status": V1_EXTENDED,
+}
+V2_ENVELOPE = {
+    "data": {
+        "id": "1445880548472328192",
+        "text": "Hola, aprendizaje automático en producción https://t.co/y",
+        "created_at": "2021-10-06T22:16:58.000Z",
+        "author_id": "2244994945",
+        "lang": "es",
+        "entities": {"urls": [{"url": "https://t.co/y", "expanded_url": "https://kaggle.com/c"}]},
+        "referenced_tweets": [{"type": "retweeted", "id": "1445880548472328100"}],
+    },
+    "includes": {"users": [{"id": "2244994945", "username": "TwitterDev"}]},
+}
+V2_PAGE = {
+    "data": [
+        {"id": "11", "text": "first", "created_at": "2021-10-06T22:16:58Z"},
+        {
+            "id": "12",
+            "text": "short",
+            "note_tweet": {"text": "the long version"},
+            "created_at": "2021-10-06T22:17:00Z",
+        },
+    ]
+}
+
+
+def write_lines(path, documents) -> str:
+    path.write_text("\n".join(d if isinstance(d, str) else json.dumps(d) for d in documents))
+    return str(path)
+
+
+def test_both_api_versions_load_to_one_table(tmp_path):
+    tweets = load_tweets(
+        write_lines(
+            tmp_path / "t.jsonl",
+            [V1_EXTENDED, V1_COMPATIBILITY, V1_RETWEET, V2_ENVELOPE, "", V2_PAGE],
+        )
+    )
+    assert list(tweets.columns) == list(TWEET_COLUMNS)
+    assert tweets["tweet_id"].tolist() == [
+        1050118621198921728, 1050118621198921729, 1050118621198921730,
+        1445880548472328192, 11, 12,
+    ]  # fmt: skip
+    by_id = tweets.set_index("tweet_id")
+    assert by_id.loc[1050118621198921729, "text"].endswith("whole here #AI https://t.co/x")
+    assert by_id.loc[1050118621198921729, "entity_urls"] == "https://hf.co/blog"
+    # a retweet's own text is cut: the original's full text and links are used
+    assert by_id.loc[1050118621198921730, "text"] == "RT @ana: " + V1_EXTENDED["full_text"]
+    assert by_id.loc[1050118621198921730, "retweeted_id"] == 1050118621198921728
+    assert by_id.loc[1050118621198921730, "entity_urls"] == "https://arxiv.org/abs/2401.1"
+    assert by_id.loc[1445880548472328192, "user_screen_name"] == "TwitterDev"
+    assert by_id.loc[1445880548472328192, "retweeted_id"] == 1445880548472328100
+    assert by_id.loc[1445880548472328192, "lang"] == "es"
+    assert by_id.loc[12, "text"] == "the long version"
+    assert by_id.loc[11, "lang"] == "und"
+    assert by_id.loc[1050118621198921728, "created_at"] == pd.Timestamp(
+        "2018-10-10 20:19:24", tz="UTC"
+    )
+    assert tweets["source_format"].tolist() == ["v1.1"] * 3 + ["v2"] * 3
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("{not json", "line 2: not valid JSON"),
+        (json.dumps({"id_str": "12x", "text": "a", "user": {}}), "line 2: field 'id_str'"),
+        (json.dumps({"id": "5", "created_at": "2021-01-01T00:00:00Z"}), "line 2: field 'text'"),
+        (
+            json.dumps({"id": "5", "text": "a", "created_at": "yesterday"}),
+            "line 2: field 'created_at'",
+        ),
+        (json.dumps({"data": []}), "line 2: field 'data'"),
+        (json.dumps([1, 2]), "line 2: field '(message)'"),
+    ],
+)
+def test_a_bad_line_is_named_by_file_line_and_field(tmp_path, line, expected):
+    path = write_lines(tmp_path / "bad.jsonl", [V2_PAGE["data"][0], line])
+    with pytest.raises(InvalidInputError, match=re.escape(f"bad.jsonl: {expected}")):
+        load_tweets(path)
+
+
+def test_lenient_reading_keeps_good_lines_and_reports_each_bad_one():
+    lines = [
+        json.dumps(V1_EXTENDED),
+        "{oops",
+        json.dumps({**V2_PAGE["data"][0], "created_at": "x"}),
+    ]
+    tweets, problems = read_json_lines(lines, "landing/f.jsonl", strict=False)
+    assert tweets["tweet_id"].tolist() == [1050118621198921728]
+    assert problems[0].startswith("landing/f.jsonl: line 2: not valid JSON")
+    assert problems[1].startswith("landing/f.jsonl: line 3: field 'created_at' is 'x'")
+
+
+def test_stream_messages_keep_which_message_each_tweet_came_from():
+    tweets, problems, message = read_messages(
+        [json.dumps(V2_PAGE), b"{", json.dumps(V1_EXTENDED)], ["t/0/1", "t/0/2", "t/0/3"]
+    )
+    assert tweets["tweet_id"].tolist() == [11, 12, 1050118621198921728]
+    assert message.tolist() == [0, 0, 2]
+    assert problems == [problems[0]] and problems[0].startswith("t/0/2: not valid JSON")
+
+
+def test_training_files_need_a_label_on_every_tweet(tmp_path):
+    labelled = [{**V2_PAGE["data"][0], "label": "ai"}, {**V2_PAGE["data"][1], "label": 0}]
+    tweets = load_tweets(write_lines(tmp_path / "ok.jsonl", labelled), require_label=True)
+    assert tweets["label"].tolist() == [1, 0]
+    unlabelled = write_lines(tmp_path / "missing.jsonl", [labelled[0], V2_PAGE["data"][1]])
+    with pytest.raises(InvalidInputError, match="missing.jsonl: tweet 2 .*'label' is missing"):
+        load_tweets(unlabelled, require_label=True)
+    wrong = write_lines(tmp_path / "wrong.jsonl", [{**labelled[0], "label": "maybe"}])
+    with pytest.raises(InvalidInputError, match="wrong.jsonl: line 1: field 'label'"):
+        load_tweets(wrong, require_label=True)
+
+
+@pytest.fixture(scope="module")
+def stream():
+    return generate_tweet_stream(3000, seed=11)
+
+
+def test_the_same_seed_generates_the_same_stream(stream):
+    again = generate_tweet_stream(3000, seed=11)
+    assert again.messages == stream.messages
+    assert generate_tweet_stream(3000, seed=12).messages != stream.messages
+
+
+def test_the_generated_stream_looks_like_a_filtered_twitter_stream(stream):
+    tweets, problems = read_json_lines(json_lines(stream.messages), "generated", strict=True)
+    truth = stream.truth.set_index("tweet_id")["is_ai"]
+    assert not problems and tweets["tweet_id"].is_unique
+    assert set(tweets["tweet_id"]) == set(truth.index)
+    assert 0.2 < truth.mean() < 0.45  # AI tweets are a minority of the stream
+    assert set(tweets["source_format"]) == {"v1.1", "v2"}
+    assert {"en", "es", "fr", "de", "pt"} <= set(tweets["lang"])
+    retweets = tweets[tweets["retweeted_id"].notna()]
+    assert 0.05 < len(retweets) / len(tweets) < 0.15
+    assert retweets["text"].str.startswith("RT @").all()
+    # a retweet has its original's truth
+    assert (
+        truth[retweets["tweet_id"]].to_numpy() == truth[retweets["retweeted_id"]].to_numpy()
+    ).all()
+    not_ai = tweets[~tweets["tweet_id"].map(truth).astype(bool)]
+    lookalikes = not_ai["text"].str.contains(
+        r"data plan|neural|model|python|Transformers", case=False
+    )
+    assert lookalikes.sum() > 50  # AI words in tweets that are not about AI
+    assert tweets["entity_urls"].ne("").mean() > 0.3
+    assert tweets["text"].str.contains("#").mean() > 0.2
+
+
+def test_written_stream_lands_in_name_order_with_truth_kept_apart(tmp_path, stream):
+    landing = tmp_path / "landing"
+    files = write_tweet_stream(landing, stream, tweets_per_file=1000)
+    assert [f.name for f in files] == sorted(f.name for f in landing.iterdir())
+    assert len(files) == 3
+    loaded = pd.concat([load_tweets(f) for f in files], ignore_index=True)
+    assert len(loaded) == 3000
+    truth = load_truth(tmp_path / "landing-truth.csv")
+    assert truth.equals(stream.truth)

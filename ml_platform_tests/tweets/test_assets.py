@@ -1,0 +1,183 @@
+"""The tweet graph materialized on the real servers (PostgreSQL tables, S3 object store) from a
+small generated stream, then driven by its sensors as the stream grows."""
+
+import uuid
+
+import boto3
+import dagster as dg
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from ml_platform.core import runs
+from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
+from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
+from ml_platform.datasets.tweets import generate_tweet_stream, write_tweet_stream
+from ml_platform.tweets import definitions, golden, tables
+from ml_platform.tweets.jobs import CLASSIFY_BACKLOG, MICRO_BATCH, RETRAIN
+from ml_platform.tweets.resources import TweetsSettings
+from ml_platform.tweets.sensors import (
+    tweets_golden_labels_sensor,
+    tweets_new_model_sensor,
+    tweets_stream_sensor,
+)
+from ml_platform.tweets.tables import SPLITS
+
+SMALL = {
+    "prefix": "acme_",
+    "generated_tweets": 4500,
+    "test_size": 300,
+    "dev_size": 150,
+    "snorkel_train_size": 1000,
+    "max_epochs": 8,
+    "retrain_after_labels": 5,
+}
+
+
+def build(settings: TweetsSettings, store: ObjectStore, warehouse: Warehouse) -> dg.Definitions:
+    return dg.Definitions.merge(
+        definitions.build_definitions(settings),
+        dg.Definitions(
+            resources={
+                "io_manager": ObjectStoreIOManager(store=store),
+                "object_store": store,
+                "warehouse": warehouse,
+                "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse),
+            }
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def platform(postgres_url, s3_endpoint):
+    bucket = f"test-{uuid.uuid4().hex[:16]}"
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=bucket)
+    store = ObjectStore(base_uri=f"s3://{bucket}/platform", endpoint_url=s3_endpoint)
+    warehouse = Warehouse(url=postgres_url, db_schema=f"test_{uuid.uuid4().hex[:12]}")
+    with warehouse.engine().begin() as conn:
+        conn.execute(sa.schema.CreateSchema(warehouse.db_schema))
+    settings = TweetsSettings(**SMALL)
+    defs = build(settings, store, warehouse)
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("tweets_job").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+        yield result, defs, instance, settings, store, warehouse
+    with warehouse.engine().begin() as conn:
+        conn.execute(sa.schema.DropSchema(warehouse.db_schema, cascade=True))
+
+
+def test_every_asset_materializes_into_tables_named_by_prefix_and_version(platform):
+    result, _, _, settings, _, warehouse = platform
+    assert result.success
+    assert all(check.passed for check in result.get_asset_check_evaluations())
+    names = settings.tables()
+    assert names.raw == "acme_raw_tweet_dataset_0"
+    assert tables.count_rows(warehouse, names.raw) == 4500
+    sizes = {split: tables.count_rows(warehouse, names.split(split)) for split in SPLITS}
+    deduplicated = tables.count_rows(warehouse, names.deduplicated)
+    assert sizes["test"] == 300 and sizes["dev"] == 150 and sizes["snorkel_train"] == 1000
+    assert sum(sizes.values()) == deduplicated < 4500
+    assert tables.count_rows(warehouse, names.classified) == 4500
+    ai = tables.read_rows(warehouse, names.ai)
+    assert 0.2 < len(ai) / 4500 < 0.5
+    links = tables.read_rows(warehouse, names.urls)
+    assert set(links["tweet_id"]) <= set(ai["tweet_id"])
+    assert not links.duplicated(["tweet_id", "url"]).any()
+
+
+def test_lf_analysis_and_labeller_evaluation_are_in_the_metadata(platform):
+    result = platform[0]
+    metadata = runs.materialized(result)
+    analysis = metadata["weak_labels"]["lf_analysis"]
+    for column in ("polarity", "coverage", "overlaps", "conflicts", "empirical_accuracy"):
+        assert column in analysis
+    evaluation = metadata["labeller_evaluation"]["evaluation"]
+    assert "label_model" in evaluation and "majority_vote" in evaluation
+    assert metadata["golden_labels"]["labels_in_test"] == 300
+    model = metadata["tweet_classifier"]
+    assert model["evaluated_on"] == "golden labels of test"
+    assert model["metric/f1"] > max(
+        model["metric/label_model_f1"], model["metric/majority_vote_f1"]
+    )
+    assert model["saved_model"].endswith("tweet_classifier_serving/1")
+
+
+def test_a_new_stream_file_runs_a_micro_batch_that_classifies_only_the_new_tweets(platform):
+    _, defs, instance, settings, store, warehouse = platform
+    names = settings.tables()
+    before = tables.read_rows(warehouse, names.classified)
+    arriving = generate_tweet_stream(200, seed=99)  # its ids are newer: generated a day later
+    write_tweet_stream(settings.landing(store), arriving, truth_path=store.path("truth-2.csv"))
+
+    tick = runs.tick(tweets_stream_sensor, defs, instance)
+    assert [set(r.asset_selection) for r in tick.requests] == [set(MICRO_BATCH)]
+    assert all(run.success for run in tick.runs)
+    after = tables.read_rows(warehouse, names.classified)
+    assert len(after) == len(before) + 200
+    unchanged = after.merge(before, on="tweet_id", suffixes=("", "_before"))
+    assert (unchanged["classified_at"] == unchanged["classified_at_before"]).all()
+    assert runs.tick(tweets_stream_sensor, defs, instance).skipped == "nothing new in the stream"
+
+
+def test_a_new_model_classifies_the_backlog_and_nothing_twice(platform):
+    _, defs, instance, settings, _, warehouse = platform
+    with dg.build_sensor_context(instance=instance, definitions=defs) as context:
+        (request,) = list(tweets_new_model_sensor(context))
+    assert set(request.asset_selection) == set(CLASSIFY_BACKLOG)
+    count = tables.count_rows(warehouse, settings.tables().classified)
+    run = defs.resolve_job_def("tweets_job").execute_in_process(
+        instance=instance, asset_selection=request.asset_selection
+    )
+    metadata = runs.materialized(run)
+    assert metadata["classified_tweets"]["newly_classified"] == 0
+    assert tables.count_rows(warehouse, settings.tables().classified) == count
+
+
+def test_enough_new_golden_labels_request_a_retrain(platform):
+    _, defs, instance, settings, _, warehouse = platform
+    table = settings.tables().golden
+    seen = tables.count_rows(warehouse, table)
+    first = runs.tick(tweets_golden_labels_sensor, defs, instance, cursor=str(seen))
+    assert first.skipped == "0 new golden labels; retraining at 5"
+    train_ids = tables.read_rows(warehouse, settings.tables().split("train"))["tweet_id"]
+    people = pd.DataFrame(
+        {
+            "tweet_id": train_ids.head(5).to_numpy(),
+            "label": 1,
+            "annotator": "ana",
+            "labelled_at": pd.Timestamp.now(tz="UTC"),
+            "source": "ui",
+        }
+    )
+    assert golden.store(warehouse, table, people) == 5
+    with dg.build_sensor_context(
+        instance=instance, cursor=str(seen), definitions=defs, resources=defs.resources
+    ) as context:
+        result = tweets_golden_labels_sensor(context)
+    assert [set(r.asset_selection) for r in result.run_requests] == [set(RETRAIN)]
+    assert result.cursor == str(seen + 5)
+
+
+def test_a_new_version_writes_new_tables_and_leaves_the_old_ones(platform):
+    _, _, instance, settings, store, warehouse = platform
+    old = {
+        table: tables.count_rows(warehouse, table)
+        for table in (settings.tables().raw, settings.tables().split("test"))
+    }
+    next_version = TweetsSettings(**{**SMALL, "version": 1})
+    run = (
+        build(next_version, store, warehouse)
+        .resolve_job_def("tweets_job")
+        .execute_in_process(
+            instance=instance,
+            asset_selection=[
+                dg.AssetKey(a) for a in ("raw_tweets", "deduplicated_tweets", "tweet_splits")
+            ],
+        )
+    )
+    assert run.success
+    # the same landed files, all stored again in the new version's own tables
+    assert tables.count_rows(warehouse, "acme_raw_tweet_dataset_1") == old[settings.tables().raw]
+    assert tables.count_rows(warehouse, "acme_test_dataset_1") == 300
+    assert {table: tables.count_rows(warehouse, table) for table in old} == old

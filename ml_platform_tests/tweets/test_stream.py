@@ -1,0 +1,116 @@
+"""The landing stream into PostgreSQL: every tweet stored exactly once through replays, bad
+lines and a consumer process killed mid-batch."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from upath import UPath
+
+from ml_platform import cli
+from ml_platform.datasets.tweets import generate_tweet_stream, write_tweet_stream
+from ml_platform.tweets import stream, tables
+from ml_platform.tweets.tables import RAW_COLUMNS, TweetTables
+
+NAMES = TweetTables()
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return generate_tweet_stream(3000, seed=21)
+
+
+def stored_ids(warehouse) -> list[int]:
+    return tables.query(warehouse, f"SELECT tweet_id FROM {NAMES.raw}")["tweet_id"].tolist()
+
+
+def test_landed_files_are_stored_once_and_remembered(tmp_path, postgres_warehouse, generated):
+    write_tweet_stream(tmp_path / "landing", generated, tweets_per_file=500)
+    source = stream.LandingSource(UPath(tmp_path / "landing"), postgres_warehouse, NAMES)
+    reports = stream.ingest_available(source, postgres_warehouse, NAMES, max_tweets_per_batch=1000)
+    assert [r.positions for r in reports] == [2, 2, 2]
+    assert sum(r.stored for r in reports) == 3000
+    assert source.pending() == []
+    assert stream.ingest_available(source, postgres_warehouse, NAMES, 1000) == []
+    ids = stored_ids(postgres_warehouse)
+    assert len(ids) == 3000 and set(ids) == set(generated.truth["tweet_id"])
+    raw = tables.read_rows(postgres_warehouse, NAMES.raw)
+    assert (raw["stored_at"] >= raw["arrived_at"]).all()
+
+
+def test_a_crash_after_the_write_but_before_the_commit_replays_without_duplicates(
+    tmp_path, postgres_warehouse, generated
+):
+    write_tweet_stream(tmp_path / "landing", generated, tweets_per_file=1000)
+    crashed = stream.LandingSource(UPath(tmp_path / "landing"), postgres_warehouse, NAMES)
+    batch = crashed.poll(max_tweets=1)  # the first file
+    rows = batch.tweets.assign(stored_at=batch.tweets["arrived_at"])
+    tables.insert_new_rows(postgres_warehouse, NAMES.raw, rows, RAW_COLUMNS, ("tweet_id",))
+    # ... the process dies here: the cursor was never committed
+
+    restarted = stream.LandingSource(UPath(tmp_path / "landing"), postgres_warehouse, NAMES)
+    assert len(restarted.pending()) == 3
+    reports = stream.ingest_available(restarted, postgres_warehouse, NAMES, 1000)
+    assert [(r.read, r.stored) for r in reports] == [(1000, 0), (1000, 1000), (1000, 1000)]
+    ids = stored_ids(postgres_warehouse)
+    assert len(ids) == len(set(ids)) == 3000
+
+
+def test_bad_lines_are_reported_by_file_and_line_and_the_rest_is_stored(
+    tmp_path, postgres_warehouse
+):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    good = {"id": "5", "text": "hello", "created_at": "2026-03-02T10:00:00Z"}
+    (landing / "a.jsonl").write_text(json.dumps(good) + "\n{broken\n")
+    (landing / ".b.jsonl.tmp").write_text("a writer's half-written file")
+    source = stream.LandingSource(UPath(landing), postgres_warehouse, NAMES)
+    report = stream.ingest(source, postgres_warehouse, NAMES, 100)
+    assert (report.read, report.stored, report.positions) == (1, 1, 1)
+    assert report.rejected[0].endswith("a.jsonl: line 2: not valid JSON (Expecting property "
+                                       "name enclosed in double quotes: line 1 column 2 (char 1))")  # fmt: skip
+    assert source.pending() == []
+
+
+def test_files_landing_under_an_s3_prefix_are_ingested(postgres_warehouse, s3_bucket, s3_endpoint):
+    landing = UPath(f"s3://{s3_bucket}/stream/landing", endpoint_url=s3_endpoint)
+    small = generate_tweet_stream(400, seed=3)
+    write_tweet_stream(landing, small, tweets_per_file=150)
+    source = stream.LandingSource(landing, postgres_warehouse, NAMES)
+    reports = stream.ingest_available(source, postgres_warehouse, NAMES, 1000)
+    assert sum(r.stored for r in reports) == 400
+    assert source.pending() == []
+
+
+def test_a_consumer_killed_mid_batch_and_restarted_stores_every_tweet_exactly_once(
+    tmp_path, postgres_warehouse, postgres_url
+):
+    """A real `ml-platform tweets ingest` process, SIGKILLed while it is storing batches."""
+    files, per_file = 24, 200
+    landed = generate_tweet_stream(files * per_file, seed=5)
+    write_tweet_stream(tmp_path / "landing", landed, tweets_per_file=per_file)
+    command = [
+        sys.executable, "-m", "ml_platform.cli", "tweets", "ingest",
+        "--landing", str(tmp_path / "landing"), "--max-tweets", str(per_file),
+        "--warehouse-url", postgres_url, "--db-schema", postgres_warehouse.db_schema,
+    ]  # fmt: skip
+    consumer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while tables.count_rows(postgres_warehouse, NAMES.raw) < 3 * per_file:
+        assert consumer.poll() is None, consumer.stderr.read().decode()
+        assert time.monotonic() < deadline, "the consumer stored nothing in 60 s"
+        time.sleep(0.05)
+    consumer.send_signal(signal.SIGKILL)
+    consumer.wait(timeout=10)
+    consumer.stderr.close()
+    stored_before_restart = tables.count_rows(postgres_warehouse, NAMES.raw)
+    assert stored_before_restart < files * per_file, "killed too late to test a restart"
+
+    # the restart runs the same command in this process (the killed one was the real thing)
+    assert cli.main(command[3:]) == 0
+    ids = stored_ids(postgres_warehouse)
+    assert len(ids) == len(set(ids)) == files * per_file
+    assert set(ids) == set(landed.truth["tweet_id"])
