@@ -1,0 +1,298 @@
+"""The warehouse tables of the products whose items people label, read and written here by their
+published contracts, so the labelling app imports no product code.
+
+- Tweets (`ml_platform/tweets/tables.py`, `golden.py`): tweets to label come from the test and
+  dev split tables `<prefix>{test,dev}_dataset_<version>` (the golden set judges the labeller
+  and the classifier on them), falling back to `<prefix>deduplicated_tweet_dataset_<version>`;
+  the model's probabilities from `<prefix>classified_tweets_<version>`; labels go to
+  `<prefix>golden_labels` (tweet_id, label, annotator, labelled_at, source, note), one row per
+  judgement, a correction being a newer row by the same annotator. The dashboard reads
+  `<prefix>ai_tweets_<version>` and `<prefix>tweet_urls_<version>`.
+- Entity matching (`ml_platform/entity_matching/batches.py`, `assets.py`): pairs come from
+  `em_review_queue` (source_id, target_id, probability; one partition per import batch), the
+  records from `em_sources` / `em_targets`, explanations from `em_matches`; labels land in
+  `em_landing_feedback` (source_id, target_id, label 1/0, modified_at as UTC text), which
+  `em_feedback_sensor` counts to request a retrain and `em_feedback` imports.
+
+Every value is a bound parameter; table names are built from validated settings and quoted.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from ml_platform.core.warehouse import Warehouse
+
+REVIEW_QUEUE = "em_review_queue"
+SOURCES = "em_sources"
+TARGETS = "em_targets"
+MATCHES = "em_matches"
+LANDING_FEEDBACK = "em_landing_feedback"
+FEEDBACK_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the landing tables' canonical modified_at
+RECORD_META_COLUMNS = ("id", "modified_at", "partition_key")
+TWEET_COLUMNS = ("tweet_id", "created_at", "user_screen_name", "text", "lang", "entity_urls")
+TIME = sa.DateTime(timezone=True)
+
+
+@dataclass(frozen=True)
+class TweetTableNames:
+    """The tweet product's table names for one prefix and dataset version."""
+
+    prefix: str = ""
+    version: int = 0
+
+    def _versioned(self, name: str) -> str:
+        return f"{self.prefix}{name}_{self.version}"
+
+    def split(self, name: str) -> str:
+        return self._versioned(f"{name}_dataset")
+
+    @property
+    def deduplicated(self) -> str:
+        return self._versioned("deduplicated_tweet_dataset")
+
+    @property
+    def classified(self) -> str:
+        return self._versioned("classified_tweets")
+
+    @property
+    def ai(self) -> str:
+        return self._versioned("ai_tweets")
+
+    @property
+    def urls(self) -> str:
+        return self._versioned("tweet_urls")
+
+    @property
+    def golden(self) -> str:
+        return f"{self.prefix}golden_labels"
+
+
+def quoted(warehouse: Warehouse, table: str) -> str:
+    preparer = warehouse.engine().dialect.identifier_preparer
+    if warehouse.db_schema:
+        return f"{preparer.quote_schema(warehouse.db_schema)}.{preparer.quote(table)}"
+    return preparer.quote(table)
+
+
+def fetch(warehouse: Warehouse, sql: str, **params: Any) -> list[dict[str, Any]]:
+    """Rows as dicts, values as the driver returns them (tweet ids stay exact Python ints).
+    List values bind as expanding IN parameters; datetimes as timestamps."""
+    statement = sa.text(sql)
+    for name, value in params.items():
+        if isinstance(value, list | tuple):
+            statement = statement.bindparams(sa.bindparam(name, expanding=True))
+        elif isinstance(value, datetime):
+            statement = statement.bindparams(sa.bindparam(name, type_=TIME))
+    with warehouse.engine().connect() as conn:
+        return [dict(row) for row in conn.execute(statement, params).mappings()]
+
+
+def utc(value: Any) -> datetime | None:
+    """Drivers return timestamps with (PostgreSQL) or without (SQLite, stored as UTC) an offset."""
+    if value is None:
+        return None
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
+    return stamp.to_pydatetime()
+
+
+# tweets ---------------------------------------------------------------------------------------
+
+
+def tweet_tables(warehouse: Warehouse, names: TweetTableNames) -> list[str]:
+    """Where tweets to label live: the test and dev tables, else the deduplicated table."""
+    splits = [t for t in (names.split("test"), names.split("dev")) if warehouse.table_exists(t)]
+    if splits:
+        return splits
+    return [names.deduplicated] if warehouse.table_exists(names.deduplicated) else []
+
+
+def tweet_candidates(warehouse: Warehouse, names: TweetTableNames) -> pd.DataFrame:
+    """Every tweet to label with the model's probability (NaN before the first classification):
+    `item_id`, `probability`."""
+    tables = tweet_tables(warehouse, names)
+    if not tables:
+        return pd.DataFrame({"item_id": pd.Series(dtype="str"), "probability": []})
+    union = " UNION ".join(f"SELECT tweet_id FROM {quoted(warehouse, t)}" for t in tables)
+    if warehouse.table_exists(names.classified):
+        sql = (
+            f"SELECT t.tweet_id, c.probability FROM ({union}) t "
+            f"LEFT JOIN {quoted(warehouse, names.classified)} c ON c.tweet_id = t.tweet_id"
+        )
+    else:
+        sql = f"SELECT t.tweet_id, NULL AS probability FROM ({union}) t"
+    rows = fetch(warehouse, sql + " ORDER BY tweet_id")
+    frame = pd.DataFrame(rows, columns=["tweet_id", "probability"])
+    # a tweet classified by several model versions: the newest probability is the one to trust
+    frame = frame.drop_duplicates("tweet_id", keep="last")
+    return pd.DataFrame(
+        {
+            "item_id": frame["tweet_id"].map(str).astype("str"),
+            "probability": pd.to_numeric(frame["probability"], errors="coerce").astype(float),
+        }
+    ).reset_index(drop=True)
+
+
+def tweet(warehouse: Warehouse, names: TweetTableNames, tweet_id: int) -> dict[str, Any] | None:
+    """One tweet with the newest classification, or None when no tweet table holds it."""
+    columns = ", ".join(TWEET_COLUMNS)
+    for table in tweet_tables(warehouse, names):
+        rows = fetch(
+            warehouse, f"SELECT {columns} FROM {quoted(warehouse, table)} WHERE tweet_id = :id",
+            id=tweet_id,
+        )  # fmt: skip
+        if rows:
+            found = rows[0]
+            break
+    else:
+        return None
+    found["probability"], found["model_version"] = None, None
+    if warehouse.table_exists(names.classified):
+        scored = fetch(
+            warehouse,
+            f"SELECT probability, model_version FROM {quoted(warehouse, names.classified)} "
+            "WHERE tweet_id = :id ORDER BY model_version DESC",
+            id=tweet_id,
+        )
+        if scored:
+            found.update(scored[0])
+    found["created_at"] = utc(found["created_at"])
+    return found
+
+
+def latest_golden_label(
+    warehouse: Warehouse, names: TweetTableNames, tweet_id: int, annotator: str
+) -> int | None:
+    if not warehouse.table_exists(names.golden):
+        return None
+    rows = fetch(
+        warehouse,
+        f"SELECT label FROM {quoted(warehouse, names.golden)} "
+        "WHERE tweet_id = :id AND annotator = :annotator ORDER BY labelled_at DESC LIMIT 1",
+        id=tweet_id,
+        annotator=annotator,
+    )
+    return int(rows[0]["label"]) if rows else None
+
+
+def add_golden_label(
+    warehouse: Warehouse,
+    names: TweetTableNames,
+    tweet_id: int,
+    label: int,
+    annotator: str,
+    note: str | None,
+    at: datetime,
+) -> None:
+    row = pd.DataFrame(
+        {
+            "tweet_id": pd.Series([tweet_id], dtype="int64"),
+            "label": pd.Series([label], dtype="int64"),
+            "annotator": pd.Series([annotator], dtype="str"),
+            "labelled_at": pd.Series([at], dtype="datetime64[us, UTC]"),
+            "source": pd.Series(["ui"], dtype="str"),
+            "note": pd.Series([note], dtype="str" if note is not None else "object"),
+        }
+    )
+    warehouse.append_rows(names.golden, row)
+
+
+# entity-matching pairs ------------------------------------------------------------------------
+
+
+def review_pairs(warehouse: Warehouse) -> pd.DataFrame:
+    """Pairs of every batch's review queue (newest batch per pair): `source_id`, `target_id`,
+    `probability`, `batch`."""
+    empty = pd.DataFrame(columns=["source_id", "target_id", "probability", "batch"])
+    if not warehouse.table_exists(REVIEW_QUEUE):
+        return empty
+    rows = fetch(
+        warehouse,
+        "SELECT source_id, target_id, probability, partition_key AS batch "
+        f"FROM {quoted(warehouse, REVIEW_QUEUE)} ORDER BY partition_key",
+    )
+    frame = pd.DataFrame(rows, columns=list(empty.columns))
+    return frame.drop_duplicates(["source_id", "target_id"], keep="last").reset_index(drop=True)
+
+
+def review_pair(warehouse: Warehouse, source_id: str, target_id: str) -> dict[str, Any] | None:
+    if not warehouse.table_exists(REVIEW_QUEUE):
+        return None
+    rows = fetch(
+        warehouse,
+        f"SELECT * FROM {quoted(warehouse, REVIEW_QUEUE)} "
+        "WHERE source_id = :source AND target_id = :target ORDER BY partition_key DESC",
+        source=source_id,
+        target=target_id,
+    )
+    return rows[0] if rows else None
+
+
+def record(warehouse: Warehouse, table: str, record_id: str) -> dict[str, Any] | None:
+    """The newest imported version of a source or target record, without bookkeeping columns."""
+    if not warehouse.table_exists(table):
+        return None
+    order = " ORDER BY partition_key DESC" if _has_partitions(warehouse, table) else ""
+    rows = fetch(
+        warehouse, f"SELECT * FROM {quoted(warehouse, table)} WHERE id = :id{order}", id=record_id
+    )
+    if not rows:
+        return None
+    return {k: v for k, v in rows[0].items() if k not in RECORD_META_COLUMNS}
+
+
+def explanation(warehouse: Warehouse, pair: dict[str, Any]) -> str | None:
+    """Why the model scored the pair as it did: the queue's own explanation when it carries one,
+    else the match export's (pairs at or above the threshold)."""
+    if pair.get("explanation"):
+        return str(pair["explanation"])
+    if not warehouse.table_exists(MATCHES):
+        return None
+    rows = fetch(
+        warehouse,
+        f"SELECT explanation FROM {quoted(warehouse, MATCHES)} "
+        "WHERE source_id = :source AND target_id = :target ORDER BY partition_key DESC",
+        source=pair["source_id"],
+        target=pair["target_id"],
+    )
+    return str(rows[0]["explanation"]) if rows and rows[0]["explanation"] else None
+
+
+def latest_feedback(warehouse: Warehouse, source_id: str, target_id: str) -> int | None:
+    if not warehouse.table_exists(LANDING_FEEDBACK):
+        return None
+    rows = fetch(
+        warehouse,
+        f"SELECT label FROM {quoted(warehouse, LANDING_FEEDBACK)} "
+        "WHERE source_id = :source AND target_id = :target ORDER BY modified_at DESC LIMIT 1",
+        source=source_id,
+        target=target_id,
+    )
+    return int(rows[0]["label"]) if rows else None
+
+
+def add_feedback(
+    warehouse: Warehouse, source_id: str, target_id: str, label: int, at: datetime
+) -> None:
+    warehouse.append_rows(
+        LANDING_FEEDBACK,
+        pd.DataFrame(
+            {
+                "source_id": pd.Series([source_id], dtype="str"),
+                "target_id": pd.Series([target_id], dtype="str"),
+                "label": pd.Series([label], dtype="int64"),
+                "modified_at": pd.Series(
+                    [at.astimezone(UTC).strftime(FEEDBACK_TIME_FORMAT)], dtype="str"
+                ),
+            }
+        ),
+    )
+
+
+def _has_partitions(warehouse: Warehouse, table: str) -> bool:
+    columns = sa.inspect(warehouse.engine()).get_columns(table, schema=warehouse.db_schema)
+    return any(c["name"] == "partition_key" for c in columns)

@@ -1,0 +1,80 @@
+"""The labelling app reads and writes other products' tables by their contracts: these tests fail
+when a product renames a table or changes what its readers accept."""
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from ml_platform.core.errors import InvalidInputError
+from ml_platform.labelling import dashboard, sources
+from ml_platform.labelling.settings import parse_tokens
+from ml_platform.labelling.sources import TweetTableNames
+from ml_platform.tweets import golden
+from ml_platform.tweets.tables import TweetTables
+from ml_platform_tests.labelling import data
+
+
+@pytest.mark.parametrize(("prefix", "version"), [("", 0), ("eu_", 3)])
+def test_tweet_table_names_are_the_tweet_products_names(prefix, version):
+    mine, theirs = TweetTableNames(prefix, version), TweetTables(prefix, version)
+    for name in ("deduplicated", "classified", "ai", "urls", "golden"):
+        assert getattr(mine, name) == getattr(theirs, name)
+    assert mine.split("test") == theirs.split("test") and mine.split("dev") == theirs.split("dev")
+
+
+def test_golden_rows_written_here_are_read_and_resolved_by_the_tweet_product(warehouse):
+    names = TweetTableNames()
+    at = datetime(2026, 11, 2, tzinfo=UTC)
+    tweet_id = data.FIRST_TWEET_ID + 7
+    sources.add_golden_label(warehouse, names, tweet_id, 1, "ann", "a note", at)
+    sources.add_golden_label(warehouse, names, tweet_id, 0, "ann", None, at.replace(hour=1))
+    assert golden.store(warehouse, names.golden, golden.read(warehouse, names.golden)) == 0
+    resolved = golden.resolve(golden.read(warehouse, names.golden))
+    assert resolved[["tweet_id", "label"]].values.tolist() == [[tweet_id, 0]]
+    assert sources.latest_golden_label(warehouse, names, tweet_id, "ann") == 0
+
+
+def test_the_dashboard_reads_the_tweet_products_tables_on_both_backends(warehouse):
+    frame = data.tweets(40)
+    names = data.land_tweets(warehouse, frame)
+    board = dashboard.load(
+        warehouse, TweetTableNames(), min_probability=0.8, since=None, until=None
+    )
+    expected = frame[frame["probability"] >= 0.8]
+    assert board.total == len(expected) == int(board.hourly.sum())
+    assert [t["tweet_id"] for t in board.tweets][:3] == expected.sort_values(
+        "created_at", ascending=False
+    )["tweet_id"].head(3).tolist()
+    # the default window: the 24 hours up to the newest AI tweet, whatever the floor
+    newest = frame.loc[frame["probability"] >= 0.5, "created_at"].max()
+    assert board.until == newest and board.since == newest - pd.Timedelta(hours=24)
+    domains = dict(board.domains)
+    assert sum(domains.values()) == len(expected) and set(domains) <= set(data.DOMAINS)
+    assert names.ai == TweetTableNames().ai
+    svg = dashboard.hourly_svg(board.hourly)
+    assert svg.startswith("<svg") and svg.count("<rect") == len(board.hourly)
+
+
+def test_hourly_counts_include_empty_hours():
+    stamps = pd.Series(
+        pd.to_datetime(["2026-11-01T08:10Z", "2026-11-01T08:50Z", "2026-11-01T10:05Z"])
+    )
+    counts = dashboard.hourly_counts(
+        stamps, datetime(2026, 11, 1, 8, tzinfo=UTC), datetime(2026, 11, 1, 11, tzinfo=UTC)
+    )
+    assert counts.tolist() == [2, 0, 1, 0]
+
+
+def test_tokens_come_as_name_token_entries_and_bad_ones_are_named():
+    found = parse_tokens("alice:0123456789abcdefXYZ:admin, bob:abcdefghijklmnopq")
+    assert {t: (a.name, a.admin) for t, a in found.items()} == {
+        "0123456789abcdefXYZ": ("alice", True),
+        "abcdefghijklmnopq": ("bob", False),
+    }
+    with pytest.raises(InvalidInputError, match="entry 2 \\(bob\\): token has 5 characters"):
+        parse_tokens("alice:0123456789abcdefXYZ,bob:short")
+    with pytest.raises(InvalidInputError, match="entry 1 has 4"):
+        parse_tokens("a:b:c:d")
+    with pytest.raises(InvalidInputError, match="repeated"):
+        parse_tokens("a:0123456789abcdefXYZ,a:0123456789abcdefXYQ")
