@@ -1,0 +1,78 @@
+"""The trained prod2vec model as numpy: product vectors by id, and the two ways to query them.
+
+- *similar* products: nearest neighbours of a product's vector by cosine — substitutes, mostly
+  from its aisle (the original pipeline's "most similar");
+- *bought with*: target · context + `pairs.context_log_prior` — skip-gram's own estimate of
+  which products share a basket with it (what held-out baskets measure, `evaluation.py`).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ml_platform.prod2vec.pairs import PairConfig, SkipgramPairs, context_log_prior
+from ml_platform.prod2vec.skipgram import (
+    EpochCallback,
+    Hyperparameters,
+    SkipgramModel,
+    train_skipgram,
+)
+
+
+@dataclass
+class Prod2VecModel:
+    """`product_ids[i]` owns row i of `skipgram`'s matrices and of `purchases` (times bought in
+    the training baskets)."""
+
+    product_ids: np.ndarray
+    purchases: np.ndarray
+    skipgram: SkipgramModel
+    pair_config: PairConfig
+    context_log_prior: np.ndarray
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The product vectors: the target embedding layer, taken out of the Keras model."""
+        return self.skipgram.target_vectors
+
+    def rows(self, product_ids: np.ndarray) -> np.ndarray:
+        """Row of each product; KeyError naming products the model was not trained on."""
+        product_ids = np.asarray(product_ids)
+        rows = np.minimum(np.searchsorted(self.product_ids, product_ids), len(self.product_ids) - 1)
+        unknown = self.product_ids[rows] != product_ids
+        if unknown.any():
+            raise KeyError(f"products {product_ids[unknown][:5].tolist()} are not in the model")
+        return rows
+
+    def bought_with_scores(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), products) log P(product in the basket | query product) + a constant."""
+        scores = self.vectors[rows] @ self.skipgram.context_vectors.T + self.context_log_prior
+        scores[np.arange(len(rows)), rows] = -np.inf
+        return scores
+
+
+def fit_prod2vec(
+    pairs: SkipgramPairs,
+    product_ids: np.ndarray,
+    purchases: np.ndarray,
+    pair_config: PairConfig,
+    hyperparameters: Hyperparameters,
+    *,
+    seed: int = 42,
+    on_epoch: EpochCallback | None = None,
+) -> Prod2VecModel:
+    """Train the Keras skip-gram on `pairs` (rows of `product_ids`) and wrap it with ids."""
+    skipgram = train_skipgram(
+        pairs,
+        len(product_ids),
+        hyperparameters,
+        seed=seed,
+        on_epoch=on_epoch,
+    )
+    return Prod2VecModel(
+        product_ids=np.asarray(product_ids),
+        purchases=np.asarray(purchases),
+        skipgram=skipgram,
+        pair_config=pair_config,
+        context_log_prior=context_log_prior(purchases, pair_config),
+    )

@@ -1,0 +1,145 @@
+"""Similar products from the prod2vec vectors (`prod2vec_index` asset), by id or by name.
+
+`GET /products/{product_id}/similar?k=10` and `GET /products/similar?name=peanut butter` (the
+most bought product whose name holds those words, and its similar products).
+"""
+
+import json
+from typing import Annotated, Protocol, runtime_checkable
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from ml_platform.serving.models import LoadedModel, Product, response_key
+
+ASSET = "prod2vec_index"
+MAX_K = 100
+MAX_NAME_CHARS = 200
+OTHER_MATCHES = 5
+# Ids are positive and fit 32 bits (as in Instacart), so no id reaches numpy as an overflow.
+MAX_ID = 2**31 - 1
+
+
+@runtime_checkable
+class SimilarProductIndex(Protocol):
+    """What the app needs of `prod2vec.similarity.ProductIndex`; stated here so serving depends
+    on the interface, not on the training code. Products are dicts with `product_id`,
+    `product_name`, `aisle`, `department` (+ `similarity` for neighbours)."""
+
+    def has_product(self, product_id: int) -> bool: ...
+    def product(self, product_id: int) -> dict: ...
+    def similar(self, product_id: int, k: int) -> list[dict]: ...
+    def find(self, name: str) -> list[int]: ...
+
+
+class ProductInfo(BaseModel):
+    product_id: int
+    product_name: str
+    aisle: str
+    department: str
+
+
+class SimilarProduct(ProductInfo):
+    similarity: float = Field(description="cosine similarity of the product vectors")
+
+
+class SimilarProductsResponse(BaseModel):
+    model_version: str = Field(description="modification time of the stored index served")
+    product: ProductInfo
+    similar: list[SimilarProduct]
+
+
+class NameSearchResponse(SimilarProductsResponse):
+    query: str
+    other_matches: list[ProductInfo] = Field(
+        description=f"up to {OTHER_MATCHES} more products whose names match, most bought first"
+    )
+
+
+def _loaded_index(request: Request) -> LoadedModel:
+    return request.app.state.models.get(ASSET)
+
+
+def _json(content: bytes) -> Response:
+    return Response(content, media_type="application/json")
+
+
+def _encode(body: dict) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+router = APIRouter(prefix="/products", tags=["products"])
+
+# As in recommendations.py: `async def` (sub-millisecond numpy), answers returned as bytes and
+# cached per index version, so a repeated GET is answered by the app's `CachedResponses`.
+
+
+@router.get("/similar", response_model=NameSearchResponse)
+async def similar_by_name(
+    request: Request,
+    name: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_NAME_CHARS,
+            description="words of a product name, e.g. 'peanut butter'",
+        ),
+    ],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="how many similar products")] = 10,
+) -> Response:
+    """The most bought product whose name holds every word of `name`, and its similar products."""
+    loaded = _loaded_index(request)
+    key = response_key(request.scope)
+    if (cached := loaded.responses.get(key)) is not None:
+        return _json(cached)
+    index: SimilarProductIndex = loaded.value
+    found = index.find(name)
+    if not found:
+        raise HTTPException(404, f"no product name holds the words of '{name}'")
+    best = found[0]
+    content = _encode(
+        {
+            "query": name,
+            "model_version": loaded.version,
+            "product": index.product(best),
+            "other_matches": [index.product(i) for i in found[1 : 1 + OTHER_MATCHES]],
+            "similar": index.similar(best, k),
+        }
+    )
+    loaded.responses.put(key, content)
+    return _json(content)
+
+
+@router.get("/{product_id}/similar", response_model=SimilarProductsResponse)
+async def similar_by_id(
+    request: Request,
+    product_id: Annotated[int, Path(ge=1, le=MAX_ID, description="a product of the index")],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="how many similar products")] = 10,
+) -> Response:
+    """The `k` products whose vectors are closest to this product's, most similar first."""
+    loaded = _loaded_index(request)
+    key = response_key(request.scope)
+    if (cached := loaded.responses.get(key)) is not None:
+        return _json(cached)
+    index: SimilarProductIndex = loaded.value
+    if not index.has_product(product_id):
+        raise HTTPException(
+            404, f"product {product_id} is not in index {loaded.version} (never bought in training)"
+        )
+    content = _encode(
+        {
+            "model_version": loaded.version,
+            "product": index.product(product_id),
+            "similar": index.similar(product_id, k),
+        }
+    )
+    loaded.responses.put(key, content)
+    return _json(content)
+
+
+PRODUCT = Product(
+    asset=ASSET,
+    router=router,
+    accepts=lambda value: isinstance(value, SimilarProductIndex),
+    cached_get_prefix="/products/",
+)
