@@ -12,9 +12,13 @@ from pathlib import Path
 
 from ml_platform.core.errors import InvalidInputError
 from ml_platform.entity_matching import commands as entity_matching
+from ml_platform.labelling import commands as labelling
+from ml_platform.prod2vec import commands as prod2vec
 from ml_platform.recommender import commands as recommender
+from ml_platform.similar_users import commands as similar_users
+from ml_platform.tweets import commands as tweets
 
-PRODUCT_COMMANDS = (entity_matching, recommender)
+PRODUCT_COMMANDS = (entity_matching, recommender, prod2vec, tweets, labelling, similar_users)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -7,8 +7,16 @@ import dagster as dg
 
 from ml_platform.core.settings import build_resources
 from ml_platform.entity_matching import definitions as entity_matching
+from ml_platform.prod2vec import definitions as prod2vec
 from ml_platform.recommender import definitions as recommender
+from ml_platform.similar_users import definitions as similar_users
+from ml_platform.tweets import definitions as tweets
 
 defs = dg.Definitions.merge(
-    entity_matching.defs, recommender.defs, dg.Definitions(resources=build_resources())
+    entity_matching.defs,
+    recommender.defs,
+    similar_users.defs,
+    prod2vec.defs,
+    tweets.defs,
+    dg.Definitions(resources=build_resources()),
 )

@@ -35,11 +35,41 @@ def test_the_entity_matching_group_has_its_assets_checks_sensors_and_schedule():
         "em_matches_are_exportable",
         "em_model_meets_quality_floors",
     } <= checks
-    assert {s.name for s in repository.sensor_defs} == {
+    sensors = {s.name for s in repository.sensor_defs}
+    assert {name for name in sensors if name.startswith("em_")} == {
         "em_new_records_sensor",
         "em_feedback_sensor",
     }
     assert {s.name for s in repository.schedule_defs} == {"em_nightly_schedule"}
+
+
+# The main assets of each product as docs/architecture.md names them: a newcomer finds them there.
+PRODUCT_ASSETS = {
+    "recommender": {"ratings", "movies", "ratings_split", "retrieval_model", "candidate_index",
+                    "ranking_model", "recommendations"},
+    "similar_users": {"course_tags", "user_assessment_scores", "user_course_views",
+                      "user_interests", "user_embeddings", "user_display"},
+    "prod2vec": {"orders", "order_products", "products", "baskets", "skipgram_pairs",
+                 "prod2vec_hyperparameters", "prod2vec_tuning_analysis", "prod2vec_model",
+                 "product_vectors", "similar_products"},
+    "tweets": {"raw_tweets", "deduplicated_tweets", "tweet_splits", "weak_labels",
+               "golden_labels", "labeller_evaluation", "tweet_classifier", "classified_tweets",
+               "ai_tweets", "tweet_urls"},
+}  # fmt: skip
+
+
+def test_every_product_is_a_group_with_its_main_assets_and_a_job():
+    repository = defs.get_repository_def()
+    graph = repository.asset_graph
+    jobs = {job.name for job in repository.get_all_jobs()}
+    for group, expected in PRODUCT_ASSETS.items():
+        assets = {
+            key.to_user_string()
+            for key in graph.get_all_asset_keys()
+            if graph.get(key).group_name == group
+        }
+        assert expected <= assets, (group, expected - assets)
+        assert f"{group}_job" in jobs
 
 
 def test_definitions_validate_like_dagster_does():

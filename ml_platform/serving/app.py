@@ -17,11 +17,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ml_platform.serving import recommendations
+from ml_platform.serving import products, recommendations, similar_users, tweet_classifier
 from ml_platform.serving.models import ModelNotReadyError, ModelRegistry, Product, response_key
 from ml_platform.serving.settings import ServingSettings
 
-PRODUCTS: tuple[Product, ...] = (recommendations.PRODUCT,)
+PRODUCTS: tuple[Product, ...] = (
+    recommendations.PRODUCT,
+    products.PRODUCT,
+    tweet_classifier.PRODUCT,
+    similar_users.PRODUCT,
+)
 
 request_logger = logging.getLogger("ml_platform.serving.requests")
 logger = logging.getLogger(__name__)
