@@ -34,16 +34,18 @@ import tempfile
 import time
 from pathlib import Path
 
-# Run as a script, so benchmarks/ is on sys.path and the serving benchmark's helpers import.
-from serving import (
-    _joblib_bytes,
+# Run as a script, so benchmarks/ is on sys.path.
+from loadtest import (
+    app_durations,
     cpu_seconds,
     free_port,
+    joblib_bytes,
     load_generator_cpu_seconds,
     machine_busy_seconds,
     percentiles_ms,
     run_wrk,
     start_server,
+    wait_ready,
     wrk_script,
 )
 
@@ -135,13 +137,13 @@ def serve_and_load(index: SimilarUsersIndex, bodies: list[dict], handles: list[s
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
         ObjectStore(base_uri=str(home / ".ml_platform" / "storage")).write_bytes(
-            "similar_users_index.joblib", _joblib_bytes(index)
+            "similar_users_index.joblib", joblib_bytes(index)
         )
         port = free_port()
         log = home / "server.log"
         server = start_server(home, port, log, server_cpus)
         try:
-            wait_loaded(port, "similar_users_index")
+            wait_ready(port)
             placement = (
                 f"server pinned to core {server_cpus}, wrk to core {client_cpus}"
                 if pin
@@ -199,7 +201,7 @@ def serve_and_load(index: SimilarUsersIndex, bodies: list[dict], handles: list[s
                 )
                 if others / elapsed > 0.1:
                     print(f"{'':<34} WARNING: other processes used the cores: latencies inflated")
-                app = app_durations(log, method)
+                app = app_durations(log, method, "/score" if method == "POST" else "/users/")
                 if app:
                     print(f"{'':<34} app (request log)  {percentiles_ms(app)}")
         finally:
@@ -208,35 +210,6 @@ def serve_and_load(index: SimilarUsersIndex, bodies: list[dict], handles: list[s
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
-
-
-def wait_loaded(port: int, asset: str, seconds: float = 120.0) -> None:
-    """Polls /readyz until `asset` has a version (other products' models are absent here, so
-    the app as a whole never reports ready)."""
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as answer:
-                models = json.loads(answer.read())["models"]
-        except OSError as error:
-            models = json.loads(error.read())["models"] if hasattr(error, "read") else {}
-        if models.get(asset):
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"{asset} not loaded within {seconds} s")
-
-
-def app_durations(log: Path, method: str) -> list[float]:
-    """Seconds the app spent per request of `method`, from its JSON request log."""
-    durations = []
-    for line in log.read_text().splitlines():
-        if line.startswith("{"):
-            entry = json.loads(line)
-            if entry.get("method") == method and entry.get("logger", "").endswith("requests"):
-                durations.append(entry["duration_ms"] / 1000)
-    return durations
 
 
 def main() -> None:
