@@ -34,8 +34,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ml_platform.labelling import agreement, dashboard
 from ml_platform.labelling.queues import PairQueue, Progress, Queue, TweetQueue, next_item, progress
 from ml_platform.labelling.settings import Annotator, LabellingSettings
-from ml_platform.labelling.sources import TweetTableNames
 from ml_platform.labelling.store import LabelStore, QueueSettings
+from ml_platform.tweets.tables import TweetTables
 
 COOKIE = "ml_platform_labelling"
 CSRF_HEADER = "x-csrf-token"
@@ -92,7 +92,7 @@ def _templates() -> jinja2.Environment:
 def create_app(settings: LabellingSettings) -> FastAPI:
     """The app over one warehouse; tables are created on first use, so it starts on an empty one."""
     store = LabelStore(settings.warehouse)
-    names = TweetTableNames(settings.tweets_prefix, settings.tweets_version)
+    names = TweetTables(settings.tweets_prefix, settings.tweets_version)
     queues: dict[str, Queue] = {
         q.name: q
         for q in (TweetQueue(settings.warehouse, names), PairQueue(settings.warehouse))

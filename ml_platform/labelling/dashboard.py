@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.labelling.sources import TweetTableNames, fetch, quoted, utc
+from ml_platform.labelling.sources import fetch, quoted, utc
+from ml_platform.tweets.tables import TweetTables
 
 DEFAULT_WINDOW = timedelta(hours=24)
 
@@ -27,7 +28,7 @@ class Dashboard:
 
 
 def window(
-    warehouse: Warehouse, names: TweetTableNames, since: datetime | None, until: datetime | None
+    warehouse: Warehouse, names: TweetTables, since: datetime | None, until: datetime | None
 ) -> tuple[datetime | None, datetime | None]:
     """The requested window; by default the 24 hours up to the newest AI tweet (not up to now,
     so a replayed or historical stream still shows its last day)."""
@@ -53,7 +54,7 @@ def hourly_counts(created_at: pd.Series, since: datetime, until: datetime) -> pd
 
 def load(
     warehouse: Warehouse,
-    names: TweetTableNames,
+    names: TweetTables,
     *,
     min_probability: float,
     since: datetime | None,
@@ -99,7 +100,7 @@ def _is_web(url: str) -> bool:
     return urlsplit(url).scheme in ("http", "https")
 
 
-def _links(warehouse: Warehouse, names: TweetTableNames, ids: list[int]) -> dict[int, list[str]]:
+def _links(warehouse: Warehouse, names: TweetTables, ids: list[int]) -> dict[int, list[str]]:
     if not ids or not warehouse.table_exists(names.urls):
         return {}
     rows = fetch(
@@ -116,7 +117,7 @@ def _links(warehouse: Warehouse, names: TweetTableNames, ids: list[int]) -> dict
 
 
 def _domains(
-    warehouse: Warehouse, names: TweetTableNames, where: str, params: dict[str, Any]
+    warehouse: Warehouse, names: TweetTables, where: str, params: dict[str, Any]
 ) -> list[tuple[str, int]]:
     if not warehouse.table_exists(names.urls):
         return []

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.labelling import sources
 from ml_platform.labelling.agreement import resolved_label
-from ml_platform.labelling.sources import TweetTableNames
+from ml_platform.tweets.tables import TweetTables
 
 SIMILAR_AT = 80  # rapidfuzz ratio (0-100) from which differing values count as near misses
 
@@ -146,7 +146,7 @@ class TweetQueue:
     title = "Tweets — about AI?"
     choices = (Choice("1", "1", "AI"), Choice("0", "0", "not AI"))
 
-    def __init__(self, warehouse: Warehouse, names: TweetTableNames) -> None:
+    def __init__(self, warehouse: Warehouse, names: TweetTables) -> None:
         self.warehouse = warehouse
         self.names = names
 

@@ -1,5 +1,6 @@
 """The warehouse tables of the products whose items people label, read and written here by their
-published contracts, so the labelling app imports no product code.
+published contracts. The tweet tables' names come from the tweet product itself
+(`TweetTables`), so a rename there cannot leave the labelling app reading stale tables.
 
 - Tweets (`ml_platform/tweets/tables.py`, `golden.py`): tweets to label come from the test and
   dev split tables `<prefix>{test,dev}_dataset_<version>` (the golden set judges the labeller
@@ -17,7 +18,6 @@ published contracts, so the labelling app imports no product code.
 Every value is a bound parameter; table names are built from validated settings and quoted.
 """
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ml_platform.core.warehouse import Warehouse
+from ml_platform.tweets.tables import TweetTables
 
 REVIEW_QUEUE = "em_review_queue"
 SOURCES = "em_sources"
@@ -35,40 +36,6 @@ FEEDBACK_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the landing tables' canonical 
 RECORD_META_COLUMNS = ("id", "modified_at", "partition_key")
 TWEET_COLUMNS = ("tweet_id", "created_at", "user_screen_name", "text", "lang", "entity_urls")
 TIME = sa.DateTime(timezone=True)
-
-
-@dataclass(frozen=True)
-class TweetTableNames:
-    """The tweet product's table names for one prefix and dataset version."""
-
-    prefix: str = ""
-    version: int = 0
-
-    def _versioned(self, name: str) -> str:
-        return f"{self.prefix}{name}_{self.version}"
-
-    def split(self, name: str) -> str:
-        return self._versioned(f"{name}_dataset")
-
-    @property
-    def deduplicated(self) -> str:
-        return self._versioned("deduplicated_tweet_dataset")
-
-    @property
-    def classified(self) -> str:
-        return self._versioned("classified_tweets")
-
-    @property
-    def ai(self) -> str:
-        return self._versioned("ai_tweets")
-
-    @property
-    def urls(self) -> str:
-        return self._versioned("tweet_urls")
-
-    @property
-    def golden(self) -> str:
-        return f"{self.prefix}golden_labels"
 
 
 def quoted(warehouse: Warehouse, table: str) -> str:
@@ -103,7 +70,7 @@ def utc(value: Any) -> datetime | None:
 # tweets ---------------------------------------------------------------------------------------
 
 
-def tweet_tables(warehouse: Warehouse, names: TweetTableNames) -> list[str]:
+def tweet_tables(warehouse: Warehouse, names: TweetTables) -> list[str]:
     """Where tweets to label live: the test and dev tables, else the deduplicated table."""
     splits = [t for t in (names.split("test"), names.split("dev")) if warehouse.table_exists(t)]
     if splits:
@@ -111,7 +78,7 @@ def tweet_tables(warehouse: Warehouse, names: TweetTableNames) -> list[str]:
     return [names.deduplicated] if warehouse.table_exists(names.deduplicated) else []
 
 
-def tweet_candidates(warehouse: Warehouse, names: TweetTableNames) -> pd.DataFrame:
+def tweet_candidates(warehouse: Warehouse, names: TweetTables) -> pd.DataFrame:
     """Every tweet to label with the model's probability (NaN before the first classification):
     `item_id`, `probability`."""
     tables = tweet_tables(warehouse, names)
@@ -137,7 +104,7 @@ def tweet_candidates(warehouse: Warehouse, names: TweetTableNames) -> pd.DataFra
     ).reset_index(drop=True)
 
 
-def tweet(warehouse: Warehouse, names: TweetTableNames, tweet_id: int) -> dict[str, Any] | None:
+def tweet(warehouse: Warehouse, names: TweetTables, tweet_id: int) -> dict[str, Any] | None:
     """One tweet with the newest classification, or None when no tweet table holds it."""
     columns = ", ".join(TWEET_COLUMNS)
     for table in tweet_tables(warehouse, names):
@@ -165,7 +132,7 @@ def tweet(warehouse: Warehouse, names: TweetTableNames, tweet_id: int) -> dict[s
 
 
 def latest_golden_label(
-    warehouse: Warehouse, names: TweetTableNames, tweet_id: int, annotator: str
+    warehouse: Warehouse, names: TweetTables, tweet_id: int, annotator: str
 ) -> int | None:
     if not warehouse.table_exists(names.golden):
         return None
@@ -181,7 +148,7 @@ def latest_golden_label(
 
 def add_golden_label(
     warehouse: Warehouse,
-    names: TweetTableNames,
+    names: TweetTables,
     tweet_id: int,
     label: int,
     annotator: str,

@@ -1,5 +1,5 @@
 """The labelling app reads and writes other products' tables by their contracts: these tests fail
-when a product renames a table or changes what its readers accept."""
+when a product changes what its readers accept."""
 
 from datetime import UTC, datetime
 
@@ -9,22 +9,13 @@ import pytest
 from ml_platform.core.errors import InvalidInputError
 from ml_platform.labelling import dashboard, sources
 from ml_platform.labelling.settings import parse_tokens
-from ml_platform.labelling.sources import TweetTableNames
 from ml_platform.tweets import golden
 from ml_platform.tweets.tables import TweetTables
 from ml_platform_tests.labelling import data
 
 
-@pytest.mark.parametrize(("prefix", "version"), [("", 0), ("eu_", 3)])
-def test_tweet_table_names_are_the_tweet_products_names(prefix, version):
-    mine, theirs = TweetTableNames(prefix, version), TweetTables(prefix, version)
-    for name in ("deduplicated", "classified", "ai", "urls", "golden"):
-        assert getattr(mine, name) == getattr(theirs, name)
-    assert mine.split("test") == theirs.split("test") and mine.split("dev") == theirs.split("dev")
-
-
 def test_golden_rows_written_here_are_read_and_resolved_by_the_tweet_product(warehouse):
-    names = TweetTableNames()
+    names = TweetTables()
     at = datetime(2026, 11, 2, tzinfo=UTC)
     tweet_id = data.FIRST_TWEET_ID + 7
     sources.add_golden_label(warehouse, names, tweet_id, 1, "ann", "a note", at)
@@ -38,9 +29,7 @@ def test_golden_rows_written_here_are_read_and_resolved_by_the_tweet_product(war
 def test_the_dashboard_reads_the_tweet_products_tables_on_both_backends(warehouse):
     frame = data.tweets(40)
     names = data.land_tweets(warehouse, frame)
-    board = dashboard.load(
-        warehouse, TweetTableNames(), min_probability=0.8, since=None, until=None
-    )
+    board = dashboard.load(warehouse, TweetTables(), min_probability=0.8, since=None, until=None)
     expected = frame[frame["probability"] >= 0.8]
     assert board.total == len(expected) == int(board.hourly.sum())
     assert [t["tweet_id"] for t in board.tweets][:3] == expected.sort_values(
@@ -51,7 +40,7 @@ def test_the_dashboard_reads_the_tweet_products_tables_on_both_backends(warehous
     assert board.until == newest and board.since == newest - pd.Timedelta(hours=24)
     domains = dict(board.domains)
     assert sum(domains.values()) == len(expected) and set(domains) <= set(data.DOMAINS)
-    assert names.ai == TweetTableNames().ai
+    assert names.ai == TweetTables().ai
     svg = dashboard.hourly_svg(board.hourly)
     assert svg.startswith("<svg") and svg.count("<rect") == len(board.hourly)
 
