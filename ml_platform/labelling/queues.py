@@ -184,18 +184,17 @@ class TweetQueue:
     ) -> str | None:
         """Golden labels keep every annotator's judgement (the tweet product resolves several by
         majority), so the annotator's own current label is written when it differs from the
-        last one written for them."""
+        last one written for them; an undo that leaves them no label writes a withdrawal."""
         mine = current[(current["annotator"] == annotator) & (current["action"] == "label")]
-        if mine.empty:
-            return None
-        row = mine.iloc[-1]
-        tweet_id, label = int(item_id), int(row["label"])
+        tweet_id = int(item_id)
+        label = None if mine.empty else int(mine.iloc[-1]["label"])
         written = sources.latest_golden_label(self.warehouse, self.names, tweet_id, annotator)
         if written == label:
             return None
-        sources.add_golden_label(
-            self.warehouse, self.names, tweet_id, label, annotator, row["note"], at
-        )
+        note = None if mine.empty else mine.iloc[-1]["note"]
+        sources.add_golden_label(self.warehouse, self.names, tweet_id, label, annotator, note, at)
+        if label is None:
+            return f"golden label for tweet {tweet_id} withdrawn"
         return f"golden label {label} for tweet {tweet_id}"
 
 

@@ -143,14 +143,16 @@ def latest_golden_label(
         id=tweet_id,
         annotator=annotator,
     )
-    return int(rows[0]["label"]) if rows else None
+    """The annotator's label as last written (None: never written, or withdrawn)."""
+    label = rows[0]["label"] if rows else None
+    return None if label is None or pd.isna(label) else int(label)
 
 
 def add_golden_label(
     warehouse: Warehouse,
     names: TweetTables,
     tweet_id: int,
-    label: int,
+    label: int | None,
     annotator: str,
     note: str | None,
     at: datetime,
@@ -158,7 +160,7 @@ def add_golden_label(
     row = pd.DataFrame(
         {
             "tweet_id": pd.Series([tweet_id], dtype="int64"),
-            "label": pd.Series([label], dtype="int64"),
+            "label": pd.Series([label], dtype="Int64"),  # None withdraws the label
             "annotator": pd.Series([annotator], dtype="str"),
             "labelled_at": pd.Series([at], dtype="datetime64[us, UTC]"),
             "source": pd.Series(["ui"], dtype="str"),
@@ -251,7 +253,7 @@ def add_feedback(
             {
                 "source_id": pd.Series([source_id], dtype="str"),
                 "target_id": pd.Series([target_id], dtype="str"),
-                "label": pd.Series([label], dtype="int64"),
+                "label": pd.Series([label], dtype="Int64"),  # None withdraws the label
                 "modified_at": pd.Series(
                     [at.astimezone(UTC).strftime(FEEDBACK_TIME_FORMAT)], dtype="str"
                 ),

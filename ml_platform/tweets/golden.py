@@ -7,7 +7,7 @@ The contract (for the labelling UI and anyone else who writes labels) is the war
 | column | type | meaning |
 |---|---|---|
 | tweet_id | BIGINT | the tweet judged (any version's tables: ids are global) |
-| label | BIGINT | 1 = about AI, 0 = not |
+| label | BIGINT | 1 = about AI, 0 = not, NULL = the annotator withdrew their label |
 | annotator | TEXT | who judged (a login, "csv-import", …) |
 | labelled_at | TIMESTAMPTZ | when; a correction is a newer row by the same annotator |
 | source | TEXT | "ui", "csv:<file name>", "generator-truth" |
@@ -97,9 +97,18 @@ def read(warehouse: Warehouse, table: str) -> pd.DataFrame:
 
 
 def resolve(judgements: pd.DataFrame) -> pd.DataFrame:
-    """One label per tweet: `tweet_id, label, annotators, agreement, labelled_at`."""
+    """One label per tweet: `tweet_id, label, annotators, agreement, labelled_at`.
+
+    An annotator's latest row counts; a row with no label withdraws that annotator's label
+    (the labelling UI writes one when someone undoes a label), and a tweet nobody labels any
+    more has no golden label.
+    """
     columns = ["tweet_id", "label", "annotators", "agreement", "labelled_at"]
-    if judgements.empty:
+    latest = judgements.sort_values("labelled_at", kind="stable").drop_duplicates(
+        ["tweet_id", "annotator"], keep="last"
+    )
+    latest = latest[latest["label"].notna()]
+    if latest.empty:
         return pd.DataFrame(
             {
                 "tweet_id": pd.Series(dtype="int64"),
@@ -109,9 +118,6 @@ def resolve(judgements: pd.DataFrame) -> pd.DataFrame:
                 "labelled_at": pd.Series(dtype="datetime64[ns, UTC]"),
             }
         )
-    latest = judgements.sort_values("labelled_at", kind="stable").drop_duplicates(
-        ["tweet_id", "annotator"], keep="last"
-    )
     grouped = latest.groupby("tweet_id")
     votes = grouped["label"].agg(["sum", "count"])
     newest = latest.drop_duplicates("tweet_id", keep="last").set_index("tweet_id")

@@ -77,7 +77,7 @@ CURSOR_COLUMNS = {
 }
 GOLDEN_COLUMNS = {
     "tweet_id": _BIGINT,
-    "label": _BIGINT,  # 1 = about AI, 0 = not
+    "label": _BIGINT,  # 1 = about AI, 0 = not, NULL = the annotator withdrew their label
     "annotator": _TEXT,
     "labelled_at": _TIME,
     "source": _TEXT,  # "ui", "csv:<file>", "generator-truth"

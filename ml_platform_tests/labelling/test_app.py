@@ -167,10 +167,16 @@ def test_undo_takes_back_the_last_label_and_the_golden_table_follows(app_and_tok
     assert client.post("/api/queues/tweets/undo").json()["item_id"] == first
     client.post("/api/queues/tweets/labels", json={"item_id": first, "label": "0"})
     warehouse = app.state.settings.warehouse
-    stored = golden.read(warehouse, "golden_labels")
-    assert list(stored.sort_values("labelled_at")["label"]) == [1, 0]
+    stored = golden.read(warehouse, "golden_labels").sort_values("labelled_at")
+    # label 1, withdrawn by the undo, then 0: every row kept, the current label derived
+    assert stored["label"].astype("object").where(stored["label"].notna(), None).tolist() == [
+        1,
+        None,
+        0,
+    ]
     assert golden.resolve(stored)["label"].tolist() == [0]
     assert client.post("/api/queues/tweets/undo").status_code == 200
+    assert golden.resolve(golden.read(warehouse, "golden_labels")).empty
     assert client.post("/api/queues/tweets/undo").status_code == 409  # nothing left
 
 

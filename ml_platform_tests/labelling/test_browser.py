@@ -119,9 +119,10 @@ def test_keyboard_labels_reach_golden_labels_and_em_feedback_and_request_a_retra
     noted = current[current["note"].notna()]
     assert list(noted["note"]) == ["sarcastic, but about AI"]
 
-    # golden labels: 21 judgements (the undone one superseded), resolving to the 20 pressed
+    # golden labels: 21 judgements and the undo's withdrawal, resolving to the 20 pressed
     stored = golden.read(warehouse, names.golden)
-    assert len(stored) == 21 and set(stored["annotator"]) == {"alice"}
+    assert len(stored) == 22 and stored["label"].isna().sum() == 1
+    assert set(stored["annotator"]) == {"alice"}
     resolved = golden.resolve(stored)
     assert dict(zip(resolved["tweet_id"].astype(str), resolved["label"].astype(str))) == pressed
 

@@ -26,6 +26,22 @@ def test_golden_rows_written_here_are_read_and_resolved_by_the_tweet_product(war
     assert sources.latest_golden_label(warehouse, names, tweet_id, "ann") == 0
 
 
+def test_a_withdrawn_golden_label_no_longer_counts_for_the_tweet_product(warehouse):
+    names = TweetTables()
+    at = datetime(2026, 11, 2, tzinfo=UTC)
+    first, second = data.FIRST_TWEET_ID + 1, data.FIRST_TWEET_ID + 2
+    sources.add_golden_label(warehouse, names, first, 1, "ann", None, at)
+    sources.add_golden_label(warehouse, names, second, 0, "ann", None, at)
+    sources.add_golden_label(warehouse, names, second, 1, "bob", None, at)
+    sources.add_golden_label(warehouse, names, first, None, "ann", None, at.replace(hour=1))
+    sources.add_golden_label(warehouse, names, second, None, "bob", None, at.replace(hour=1))
+
+    resolved = golden.resolve(golden.read(warehouse, names.golden))
+
+    assert resolved[["tweet_id", "label", "annotators"]].values.tolist() == [[second, 0, 1]]
+    assert sources.latest_golden_label(warehouse, names, first, "ann") is None
+
+
 def test_the_dashboard_reads_the_tweet_products_tables_on_both_backends(warehouse):
     frame = data.tweets(40)
     names = data.land_tweets(warehouse, frame)
