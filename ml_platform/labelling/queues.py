@@ -269,7 +269,7 @@ class PairQueue:
             "target_id": ids[1],
             "probability": round(float(pair["probability"]), 3),
             "batch": pair.get("partition_key", ""),
-            "explanation": sources.explanation(self.warehouse, pair) or "",
+            "explanation": pair.get("explanation") or "",
             "comparison": compare_fields(source, target),
         }
         version = fingerprint({"source": source, "target": target})

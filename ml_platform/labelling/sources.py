@@ -10,8 +10,8 @@ published contracts. The tweet tables' names come from the tweet product itself
   judgement, a correction being a newer row by the same annotator. The dashboard reads
   `<prefix>ai_tweets_<version>` and `<prefix>tweet_urls_<version>`.
 - Entity matching (`ml_platform/entity_matching/batches.py`, `assets.py`): pairs come from
-  `em_review_queue` (source_id, target_id, probability; one partition per import batch), the
-  records from `em_sources` / `em_targets`, explanations from `em_matches`; labels land in
+  `em_review_queue` (source_id, target_id, probability, explanation; a partition per batch), the
+  records from `em_sources` / `em_targets`, each pair's explanation from the queue; labels land in
   `em_landing_feedback` (source_id, target_id, label 1/0, modified_at as UTC text), which
   `em_feedback_sensor` counts to request a retrain and `em_feedback` imports.
 
@@ -30,7 +30,6 @@ from ml_platform.tweets.tables import TweetTables
 REVIEW_QUEUE = "em_review_queue"
 SOURCES = "em_sources"
 TARGETS = "em_targets"
-MATCHES = "em_matches"
 LANDING_FEEDBACK = "em_landing_feedback"
 FEEDBACK_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the landing tables' canonical modified_at
 RECORD_META_COLUMNS = ("id", "modified_at", "partition_key")
@@ -212,23 +211,6 @@ def record(warehouse: Warehouse, table: str, record_id: str) -> dict[str, Any] |
     if not rows:
         return None
     return {k: v for k, v in rows[0].items() if k not in RECORD_META_COLUMNS}
-
-
-def explanation(warehouse: Warehouse, pair: dict[str, Any]) -> str | None:
-    """Why the model scored the pair as it did: the queue's own explanation when it carries one,
-    else the match export's (pairs at or above the threshold)."""
-    if pair.get("explanation"):
-        return str(pair["explanation"])
-    if not warehouse.table_exists(MATCHES):
-        return None
-    rows = fetch(
-        warehouse,
-        f"SELECT explanation FROM {quoted(warehouse, MATCHES)} "
-        "WHERE source_id = :source AND target_id = :target ORDER BY partition_key DESC",
-        source=pair["source_id"],
-        target=pair["target_id"],
-    )
-    return str(rows[0]["explanation"]) if rows and rows[0]["explanation"] else None
 
 
 def latest_feedback(warehouse: Warehouse, source_id: str, target_id: str) -> int | None:

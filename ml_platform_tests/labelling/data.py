@@ -121,7 +121,7 @@ def land_tweets(warehouse: Warehouse, frame: pd.DataFrame, version: int = 0) -> 
 
 def land_pairs(warehouse: Warehouse, pairs: int = 12, seed: int = 5) -> pd.DataFrame:
     """One recorded import batch of person records with a review queue of `pairs` uncertain
-    pairs (half true matches), and explanations for those scored as matches."""
+    pairs (half true matches), each with the explanation `em_review_queue` carries."""
     dataset = generate_person_records(60, 60, seed=seed, feedback_size=0)
     stamp = "2026-11-01T00:00:00.000000Z"
     warehouse.replace_rows("em_sources", dataset.sources.assign(modified_at=stamp), BATCH)
@@ -135,16 +135,11 @@ def land_pairs(warehouse: Warehouse, pairs: int = 12, seed: int = 5) -> pd.DataF
         }
     )
     queue = pd.concat([true, false], ignore_index=True)[["source_id", "target_id"]]
-    queue = queue.assign(probability=rng.uniform(0.1, 0.9, len(queue)))
-    warehouse.replace_rows("em_review_queue", queue, BATCH)
-    matched = queue[queue["probability"] >= 0.5]
-    warehouse.replace_rows(
-        "em_matches",
-        matched.rename(columns={"probability": "score"}).assign(
-            explanation="date_of_birth exact +7.5; surname ≥0.88 +2.9; given_name ≥0.88 +2.2"
-        ),
-        BATCH,
+    queue = queue.assign(
+        probability=rng.uniform(0.1, 0.9, len(queue)),
+        explanation="date_of_birth exact +7.5; surname ≥0.88 +2.9; address_2 ≥0.75 -1.4",
     )
+    warehouse.replace_rows("em_review_queue", queue, BATCH)
     batches.record_batch(
         warehouse, batches.Batch(BATCH, batches.EPOCH, stamp, "", str(dataset.targets["id"].max()))
     )

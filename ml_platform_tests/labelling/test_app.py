@@ -120,6 +120,14 @@ def test_two_annotators_on_the_same_30_items_see_the_hand_computed_kappa(app_and
     assert figures["items"] == 30
 
 
+def test_a_pair_shows_its_score_and_the_explanation_the_review_queue_carries(app_and_tokens):
+    app, tokens, _, queue = app_and_tokens
+    page = TestClient(app).get("/queues/pairs", headers=bearer(tokens["alice"]))
+
+    assert page.status_code == 200
+    assert "date_of_birth exact +7.5" in page.text and "P(match)" in page.text
+
+
 def test_a_pair_becomes_feedback_only_once_k_annotators_agree_by_majority(app_and_tokens):
     app, tokens, _, queue = app_and_tokens
     client = TestClient(app)
