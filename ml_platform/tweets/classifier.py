@@ -165,8 +165,21 @@ def pack_directory(directory: Path) -> bytes:
 
 
 def unpack_directory(archive: bytes, directory: Path) -> None:
+    """Extract a `pack_directory` archive, refusing links and paths that leave `directory`.
+
+    Checked here rather than only with `extractall(filter="data")`: the filter exists from
+    Python 3.11.4, and Debian's 3.11 is 3.11.2.
+    """
+    root = directory.resolve()
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-        tar.extractall(directory, filter="data")
+        members = tar.getmembers()
+        for member in members:
+            if not (member.isfile() or member.isdir()):
+                raise ValueError(f"model archive member '{member.name}' is not a file or folder")
+            if not (root / member.name).resolve().is_relative_to(root):
+                raise ValueError(f"model archive member '{member.name}' leaves its folder")
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(directory, members=members, **safe)
 
 
 @dataclass
