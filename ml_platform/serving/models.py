@@ -7,6 +7,7 @@ same on a local folder and on S3, and a stat per interval is negligible. A load 
 caught mid-write, a value of the wrong type) keeps the previous model and is retried next poll.
 """
 
+import gc
 import logging
 import threading
 import time
@@ -196,6 +197,10 @@ class ModelRegistry:
                 self._fingerprints[asset] = fingerprint
             logger.info("loaded model '%s' version %s", asset, loaded.version)
             reloaded.append(asset)
+        if reloaded:
+            # A model lives until the next reload: out of the cyclic GC's full collections,
+            # which would otherwise walk its objects while requests wait (see app.lifespan).
+            gc.freeze()
         return reloaded
 
     def start(self) -> None:
