@@ -20,25 +20,17 @@ back to a bare asyncio HTTP/1.1 client sharing the cores, which inflates latency
 wrk keeps 50 requests in flight (closed loop), so latency is about 50 / throughput: p99 under
 20 ms needs some 3,000 req/s, i.e. at most ~0.3 ms of server CPU per request on one core.
 
-Measured 2026-11-23 on 2 cores, p50/p95/p99 in ms. "before" and "--workers 2" ran while another
-job took 0.65-1 of the 2 cores (tails inflated; each run prints that "other processes" figure),
-"after" on an idle machine:
+Measured 2026-11-23 on an idle 2-core machine, p50/p95/p99 in ms:
 
-    route, 1 worker           req/s    p50     p95     p99   server CPU/req
-    before (route with response_model validation, pydantic models per answer, no cache)
-    GET  /recommendations/1   1,290   37.7    54.0   431.3   0.77 ms
-    POST /recommendations       913   53.6    60.4   403.8   1.07 ms
-    after (idle machine; GET stopped at the 100,000-request cap in 10 s)
-    GET  /recommendations/1  10,000    4.3     6.5     7.3   0.09 ms  (cache hits, 0.04 ms in app)
-    POST /recommendations       876   53.7    76.4   168.4   1.14 ms  (model ~0.45-0.6 ms of it)
-    after, --workers 2 (server and wrk share both cores; other job running)
-    GET  /recommendations/1  10,000    3.5    16.9    54.6   0.08 ms
-    POST /recommendations     1,048   31.0   120.0   181.2   1.06 ms
+    route, workers                req/s    p50     p95     p99   server CPU/req
+    GET  /recommendations/1, 1    5,000    4.3     4.5     5.0   0.09 ms (capped at 50,000 req)
+    POST /recommendations,   1    2,071   23.6    29.1   180.3   0.48 ms
+    POST /recommendations,   2    3,812   13.5    18.6    23.4   0.48 ms
 
-GET meets p99 < 20 ms on one worker: a known user's answer is cached per model version and served
-by `CachedResponses` before routing. POST cannot on this machine: each request needs ~1 ms of
-CPU, about half of it the model's `recommend_for_ratings` (pandas indexing per call), so one core
-serves ~1,000 req/s, i.e. ~50 ms with 50 in flight; two workers help only with a free core.
+Where the POST's 0.48 ms goes: ~0.2 ms uvicorn and the ASGI layers, ~0.02 ms validation, ~0.13
+ms the model, ~0.03 ms JSON. Earlier, FastAPI's own body handling added ~0.6 ms (now skipped by
+`FastPosts`) and a full GC collection over the imported modules stalled every request for ~95 ms
+(now frozen). GET answers come from the per-model-version cache (`CachedResponses`).
 """
 
 import argparse
