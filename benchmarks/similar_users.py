@@ -4,7 +4,7 @@ and POST /score latency under 50 concurrent clients — every figure the issue's
     apt-get install -y wrk   # the load generator (benchmarks/serving.py explains the set-up)
     .venv/bin/python benchmarks/similar_users.py [--users 10000] [--seed 42]
         [--leave-out-users 1000] [--clients 50] [--seconds 10] [--requests 100000]
-        [--skip-serving]
+        [--skip-serving] [--workers 1]
 
 1. Generates the four tables (seeded), trains the three FastText models and embeds every user
    (timed: the issue's budget is 2 minutes on 2 cores).
@@ -132,7 +132,8 @@ def serve_and_load(index: SimilarUsersIndex, bodies: list[dict], handles: list[s
     if not use_wrk:
         print("wrk not found (Debian: apt-get install -y wrk): serving latency not measured")
         return
-    pin = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
+    # One worker is pinned to core 0 and wrk to core 1; several share every core with wrk.
+    pin = args.workers == 1 and shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
     server_cpus, client_cpus = ("0", "1") if pin else (None, None)
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
@@ -141,7 +142,7 @@ def serve_and_load(index: SimilarUsersIndex, bodies: list[dict], handles: list[s
         )
         port = free_port()
         log = home / "server.log"
-        server = start_server(home, port, log, server_cpus)
+        server = start_server(home, port, log, server_cpus, args.workers)
         try:
             wait_ready(port)
             placement = (
@@ -150,7 +151,8 @@ def serve_and_load(index: SimilarUsersIndex, bodies: list[dict], handles: list[s
                 else f"{os.cpu_count()} cores shared by server and wrk"
             )
             print(
-                f"\nserving: uvicorn, 1 worker, {args.clients} keep-alive connections (wrk -t1), "
+                f"\nserving: uvicorn, {args.workers} worker(s), {args.clients} keep-alive connections "
+                "(wrk -t1), "
                 f"up to {args.requests} requests or {args.seconds:.0f} s per route, {placement}"
             )
             rng = random.Random(args.seed)
@@ -221,6 +223,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--skip-serving", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
 
     print(f"start: {load_average()}")
