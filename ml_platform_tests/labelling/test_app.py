@@ -121,7 +121,7 @@ def test_two_annotators_on_the_same_30_items_see_the_hand_computed_kappa(app_and
 
 
 def test_a_pair_shows_its_score_and_the_explanation_the_review_queue_carries(app_and_tokens):
-    app, tokens, _, queue = app_and_tokens
+    app, tokens, _, _ = app_and_tokens
     page = TestClient(app).get("/queues/pairs", headers=bearer(tokens["alice"]))
 
     assert page.status_code == 200
