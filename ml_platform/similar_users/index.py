@@ -41,8 +41,6 @@ class SimilarUsersIndex:
         }
         self._roots = {table: math.sqrt(self.weights[table]) for table in self.order}
         self.index = VectorIndex(embeddings.handles, embeddings.vectors, metric="dot")
-        # dimensions × users: `q @ this` runs a third faster than `vectors @ q` for few dims
-        self._by_dimension = np.ascontiguousarray(self.index.vectors.T)
         rows = display.set_index("user_handle").reindex(embeddings.handles).fillna("")
         self._keys = [json.dumps(str(h), ensure_ascii=False).encode() for h in embeddings.handles]
         self._entries = [
@@ -53,14 +51,13 @@ class SimilarUsersIndex:
             ).encode()[1:]  # without its "{": the similarity goes first
             for _, row in rows.iterrows()
         ]
-        self._positions = {str(h): i for i, h in enumerate(embeddings.handles)}
 
     @property
     def users(self) -> int:
         return len(self.index)
 
     def has_user(self, handle: str) -> bool:
-        return handle in self._positions
+        return handle in self.index
 
     def embed(
         self,
@@ -101,30 +98,15 @@ class SimilarUsersIndex:
     def similar_json(self, vector: np.ndarray, top_n: int, exclude: str | None = None) -> bytes:
         """`{"<handle>": {"similarity": s, "assessment_tag": …, "course_id": …,
         "interest_tag": …}, …}`, most similar first, as UTF-8 JSON."""
-        positions, scores = self._top(vector, top_n, self._positions.get(exclude))
+        positions, scores = self.index.nearest(
+            vector, top_n, exclude_position=self.index.position(exclude)
+        )
         parts = [
             self._keys[i] + b':{"similarity":%.4f,' % s + self._entries[i]
             for i, s in zip(positions.tolist(), scores.tolist(), strict=True)
         ]
         return b"{" + b",".join(parts) + b"}"
 
-    def _top(
-        self, vector: np.ndarray, k: int, exclude: int | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """`VectorIndex.search` for one query, at a fifth of its cost: a matrix-vector product
-        over a contiguous dimensions × users copy where the index does a matrix product over a
-        transposed view (19 µs against 250 µs for 10,000 users × 24 dimensions here), and
-        partitioning the scores themselves spares a negated copy."""
-        scores = vector.astype(np.float32, copy=False) @ self._by_dimension
-        if exclude is not None:
-            scores[exclude] = -np.inf
-        k = min(k, len(scores) - (exclude is not None))
-        if k <= 0:
-            return np.array([], dtype=np.int64), np.array([], dtype=np.float32)
-        top = np.argpartition(scores, len(scores) - k)[-k:]
-        best = top[np.argsort(-scores[top], kind="stable")]
-        return best, scores[best]
-
     def user_vector(self, handle: str) -> np.ndarray:
         """A known user's vector; KeyError for an unknown handle."""
-        return self.index.vectors[self._positions[handle]]
+        return self.index.vector(handle)

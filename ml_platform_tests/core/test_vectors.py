@@ -41,3 +41,16 @@ def test_vectors_by_id_and_unknown_ids():
 def test_mismatched_ids_and_vectors_are_refused():
     with pytest.raises(ValueError, match="3 ids but 4 vectors"):
         VectorIndex(np.array([1, 2, 3]), np.zeros((4, 2)))
+
+
+def test_nearest_for_one_query_agrees_with_search_and_skips_the_excluded_row():
+    rng = np.random.default_rng(3)
+    index = VectorIndex(np.array([f"u{i}" for i in range(50)]), rng.normal(size=(50, 8)))
+    query = rng.normal(size=8)
+
+    positions, scores = index.nearest(query, 5, exclude_position=index.position("u7"))
+    ids, expected = index.search(query, 5, exclude=[{"u7"}])
+
+    assert index.ids[positions].tolist() == ids[0].tolist()
+    np.testing.assert_allclose(scores, expected[0], rtol=1e-5)
+    assert index.position("nobody") is None and len(index.nearest(query, 0)[0]) == 0
