@@ -10,7 +10,7 @@ from typing import Annotated, Protocol, runtime_checkable
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from ml_platform.serving.models import LoadedModel, Product, response_key
+from ml_platform.serving.models import LoadedModel, Product, cached_json
 
 ASSET = "prod2vec_index"
 MAX_K = 100
@@ -60,10 +60,6 @@ def _loaded_index(request: Request) -> LoadedModel:
     return request.app.state.models.get(ASSET)
 
 
-def _json(content: bytes) -> Response:
-    return Response(content, media_type="application/json")
-
-
 def _encode(body: dict) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -89,9 +85,6 @@ async def similar_by_name(
 ) -> Response:
     """The most bought product whose name holds every word of `name`, and its similar products."""
     loaded = _loaded_index(request)
-    key = response_key(request.scope)
-    if (cached := loaded.responses.get(key)) is not None:
-        return _json(cached)
     index: SimilarProductIndex = loaded.value
     found = index.find(name)
     if not found:
@@ -106,8 +99,7 @@ async def similar_by_name(
             "similar": index.similar(best, k),
         }
     )
-    loaded.responses.put(key, content)
-    return _json(content)
+    return cached_json(request, loaded, content)
 
 
 @router.get("/{product_id}/similar", response_model=SimilarProductsResponse)
@@ -118,9 +110,6 @@ async def similar_by_id(
 ) -> Response:
     """The `k` products whose vectors are closest to this product's, most similar first."""
     loaded = _loaded_index(request)
-    key = response_key(request.scope)
-    if (cached := loaded.responses.get(key)) is not None:
-        return _json(cached)
     index: SimilarProductIndex = loaded.value
     if not index.has_product(product_id):
         raise HTTPException(
@@ -133,8 +122,7 @@ async def similar_by_id(
             "similar": index.similar(product_id, k),
         }
     )
-    loaded.responses.put(key, content)
-    return _json(content)
+    return cached_json(request, loaded, content)
 
 
 PRODUCT = Product(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from ml_platform.serving.models import LoadedModel, Product, response_key
+from ml_platform.serving.models import LoadedModel, Product, cached_json, json_response
 
 ASSET = "recommender_model"
 MAX_K = 100
@@ -118,10 +118,6 @@ def _response_bytes(
     ).encode()
 
 
-def _json(content: bytes) -> Response:
-    return Response(content, media_type="application/json")
-
-
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 
 # `async def` on purpose: scoring is sub-millisecond numpy, and a hop to the threadpool (what a
@@ -138,12 +134,6 @@ async def recommend_for_user(
 ) -> Response:
     """Top-k movies for a known user, best first."""
     loaded = _loaded_recommender(request)
-    # A known user's answer depends only on the model version, user and k: cached with the
-    # version, and served by the app's `CachedResponses` without reaching this route again.
-    key = response_key(request.scope)
-    cached = loaded.responses.get(key)
-    if cached is not None:
-        return _json(cached)
     model: Recommender = loaded.value
     unknown = HTTPException(
         404,
@@ -156,9 +146,9 @@ async def recommend_for_user(
         found = model.recommend(user_id, k)
     except KeyError:
         raise unknown from None
-    content = _response_bytes(user_id, loaded, found)
-    loaded.responses.put(key, content)
-    return _json(content)
+    # A known user's answer depends only on the model version, user and k: answered from the
+    # cache from now on.
+    return cached_json(request, loaded, _response_bytes(user_id, loaded, found))
 
 
 def _unknown_movies(body: RatingsRequest, loaded: LoadedModel) -> list[dict]:
@@ -201,7 +191,7 @@ async def recommend_for_ratings(request: Request, body: RatingsRequest) -> Respo
     unknown = _unknown_movies(body, loaded)
     if unknown:
         raise RequestValidationError(unknown)
-    return _json(_recommend_for_ratings(body, loaded))
+    return json_response(_recommend_for_ratings(body, loaded))
 
 
 PRODUCT = Product(

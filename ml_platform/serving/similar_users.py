@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from ml_platform.serving.models import LoadedModel, Product, response_key
+from ml_platform.serving.models import LoadedModel, Product, cached_json, json_response
 
 ASSET = "similar_users_index"
 MAX_TOP_N = 100
@@ -114,10 +114,6 @@ def answer_score(raw: bytes, loaded: LoadedModel) -> bytes | None:
     return None if vector is None else _index(loaded).similar_json(vector, body.top_n)
 
 
-def _json(content: bytes) -> Response:
-    return Response(content, media_type="application/json")
-
-
 router = APIRouter(tags=["similar users"])
 
 # `async def` and pre-serialized bytes, as in recommendations.py: the work is microseconds of
@@ -141,7 +137,7 @@ async def score(request: Request, body: ScoreRequest) -> Response:
                 }
             ]
         )
-    return _json(_index(loaded).similar_json(vector, body.top_n))
+    return json_response(_index(loaded).similar_json(vector, body.top_n))
 
 
 @router.get("/users/{user_handle}/similar", response_model=dict[str, SimilarUser])
@@ -154,12 +150,6 @@ async def similar_to_user(
 ) -> Response:
     """The `top_n` users most like a known user (never themselves), most similar first."""
     loaded: LoadedModel = request.app.state.models.get(ASSET)
-    # Depends only on the model version, user and top_n: cached with the version and served by
-    # the app's `CachedResponses` without reaching this route again.
-    key = response_key(request.scope)
-    cached = loaded.responses.get(key)
-    if cached is not None:
-        return _json(cached)
     index = _index(loaded)
     if not index.has_user(user_handle):
         raise HTTPException(
@@ -168,8 +158,8 @@ async def similar_to_user(
             "POST /score with their profile instead",
         )
     content = index.similar_json(index.user_vector(user_handle), top_n, exclude=user_handle)
-    loaded.responses.put(key, content)
-    return _json(content)
+    # Depends only on the model version, user and top_n: answered from the cache from now on.
+    return cached_json(request, loaded, content)
 
 
 PRODUCT = Product(
