@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ml_platform.core.pickling import DerivedStateRebuiltOnLoad
+
 # Links, mentions and punctuation are noise to the words: links are judged by their domains
 # (the labelling functions, `urls.py`), handles say who, not what. `\pL`/`\pN` keep accented
 # letters (RE2, TensorFlow's regex engine, reads `\w` as ASCII only).
@@ -183,7 +185,7 @@ def unpack_directory(archive: bytes, directory: Path) -> None:
 
 
 @dataclass
-class TweetClassifier:
+class TweetClassifier(DerivedStateRebuiltOnLoad):
     """What the `tweet_classifier` asset stores and serving loads: the SavedModel (packed), its
     integer version (also its directory name in the TensorFlow Serving layout), the decision
     threshold and the metrics it was chosen with. No TensorFlow object is pickled: the
@@ -200,13 +202,6 @@ class TweetClassifier:
         self._loaded: Any = None
         self._lock = threading.Lock()
         self._directory: tempfile.TemporaryDirectory | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self.__post_init__()
 
     def load(self) -> "TweetClassifier":
         """Unpack and load the SavedModel now (serving does this before swapping it in, so no
