@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ml_platform.core.ids import IdRows
+from ml_platform.core.pickling import DerivedStateRebuiltOnLoad
 from ml_platform.recommender.movie_features import build_movie_features
 from ml_platform.recommender.split import split_ratings
 
@@ -73,7 +74,7 @@ def configure_tensorflow(seed: int) -> None:
 
 
 @dataclass
-class RetrievalModel:
+class RetrievalModel(DerivedStateRebuiltOnLoad):
     """The trained towers as numpy arrays: scoring needs no TensorFlow.
 
     `scores(user_ids)` is (users × `movie_ids`) = user_vectors · movie_vectorsᵀ + movie_bias,
@@ -97,6 +98,11 @@ class RetrievalModel:
     def __post_init__(self) -> None:
         self._users = IdRows(self.user_ids)
         self._movies = IdRows(self.movie_ids)
+        # Per-request work reads these (see `embed_history`, `score_vectors`): the history
+        # embeddings already through P, since mean(w·y)·P = mean(w·(y·P)), and the movie vectors
+        # as dimensions × movies, which a single query multiplies fastest.
+        self._projected_history = self.history_embeddings @ self.projection
+        self._movie_vectors_t = np.ascontiguousarray(self.movie_vectors.T)
 
     def has_user(self, user_id: int) -> bool:
         return user_id in self._users
@@ -127,7 +133,7 @@ class RetrievalModel:
 
     def score_vectors(self, vectors: np.ndarray) -> np.ndarray:
         """Scores of every movie for user vectors (e.g. from `embed_new_user`)."""
-        return np.atleast_2d(vectors) @ self.movie_vectors.T + self.movie_bias
+        return np.atleast_2d(vectors) @ self._movie_vectors_t + self.movie_bias
 
     def rated_rows(self, ratings: Mapping[int, float]) -> tuple[np.ndarray, np.ndarray]:
         """Catalogue rows and stars of the rated movies; movies outside the catalogue dropped."""
@@ -145,13 +151,13 @@ class RetrievalModel:
         """`embed_new_user` for ratings already turned into catalogue rows (see `rated_rows`)."""
         if len(rows) == 0:
             return self.projection_bias.copy()
-        weights = history_weights(stars, np.full(len(stars), stars.mean()), self.rating_weight)
-        mean = weights @ self.history_embeddings[rows] / weights.sum()
-        return (mean @ self.projection + self.projection_bias).astype(np.float32)
+        weights = history_weights(stars, stars.sum() / len(stars), self.rating_weight)
+        projected = weights @ self._projected_history.take(rows, axis=0) / weights.sum()
+        return (projected + self.projection_bias).astype(np.float32)
 
 
 def history_weights(
-    ratings: np.ndarray, user_means: np.ndarray, rating_weight: float
+    ratings: np.ndarray, user_means: np.ndarray | float, rating_weight: float
 ) -> np.ndarray:
     """max(0.1, 1 + α(r − r̄_u)): how much each rated movie counts in the user's history."""
     return np.maximum(_MIN_HISTORY_WEIGHT, 1 + rating_weight * (ratings - user_means))

@@ -19,3 +19,14 @@ def test_string_ids_and_an_empty_index_work_too():
 def test_duplicate_ids_are_refused():
     with pytest.raises(ValueError, match="unique"):
         IdRows(np.array([1, 2, 1]))
+
+
+def test_known_keeps_the_values_of_known_keys_in_their_order():
+    index = IdRows(np.array([30, 10, 20]))
+
+    rows, values = index.known({20: 4.5, 99: 1.0, 30: 2.0})
+    assert rows.tolist() == [2, 0] and values.tolist() == [4.5, 2.0]
+    rows, values = index.known({10: 3.0, 20: 5.0})
+    assert rows.tolist() == [1, 2] and values.tolist() == [3.0, 5.0]
+    rows, values = index.known({})
+    assert len(rows) == 0 and len(values) == 0
