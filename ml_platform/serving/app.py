@@ -5,13 +5,13 @@ here and append it to `PRODUCTS`.
 """
 
 import gc
-import json
 import logging
 import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -61,7 +61,7 @@ class JsonLogFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
+        return orjson.dumps(entry, default=str).decode()
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -4,13 +4,12 @@
 most bought product whose name holds those words, and its similar products).
 """
 
-import json
 from typing import Annotated, Protocol, runtime_checkable
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from ml_platform.serving.models import LoadedModel, Product, cached_json
+from ml_platform.serving.models import LoadedModel, Product, cached_json, encode_json
 
 ASSET = "prod2vec_index"
 MAX_K = 100
@@ -60,10 +59,6 @@ def _loaded_index(request: Request) -> LoadedModel:
     return request.app.state.models.get(ASSET)
 
 
-def _encode(body: dict) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 router = APIRouter(prefix="/products", tags=["products"])
 
 # As in recommendations.py: `async def` (sub-millisecond numpy), answers returned as bytes and
@@ -90,7 +85,7 @@ async def similar_by_name(
     if not found:
         raise HTTPException(404, f"no product name holds the words of '{name}'")
     best = found[0]
-    content = _encode(
+    content = encode_json(
         {
             "query": name,
             "model_version": loaded.version,
@@ -115,7 +110,7 @@ async def similar_by_id(
         raise HTTPException(
             404, f"product {product_id} is not in index {loaded.version} (never bought in training)"
         )
-    content = _encode(
+    content = encode_json(
         {
             "model_version": loaded.version,
             "product": index.product(product_id),

@@ -4,8 +4,6 @@ Known users get recommendations from their training history; anyone else sends t
 have given and gets recommendations for those (cold start without retraining).
 """
 
-import json
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Protocol, runtime_checkable
@@ -14,7 +12,13 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from ml_platform.serving.models import LoadedModel, Product, cached_json, json_response
+from ml_platform.serving.models import (
+    LoadedModel,
+    Product,
+    cached_json,
+    encode_json,
+    json_response,
+)
 
 ASSET = "recommender_model"
 MAX_K = 100
@@ -63,11 +67,11 @@ class RatingsRequest(BaseModel):
     @field_validator("ratings")
     @classmethod
     def _one_rating_per_movie(cls, ratings: list[Rating]) -> list[Rating]:
+        if len({r.movie_id for r in ratings}) == len(ratings):  # every request pays this check
+            return ratings
         counts = Counter(r.movie_id for r in ratings)
         repeated = sorted(movie_id for movie_id, count in counts.items() if count > 1)
-        if repeated:
-            raise ValueError(f"movie ids rated more than once: {repeated}")
-        return ratings
+        raise ValueError(f"movie ids rated more than once: {repeated}")
 
 
 class RecommendedMovie(BaseModel):
@@ -87,35 +91,27 @@ def _loaded_recommender(request: Request) -> LoadedModel:
     return request.app.state.models.get(ASSET)
 
 
-def _finite(value: float) -> float | None:
-    """As pydantic serializes floats: non-finite scores become null, never invalid JSON."""
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
 def _response_bytes(
     user_id: int | None, loaded: LoadedModel, found: Sequence[Recommendation]
 ) -> bytes:
     """The JSON of a `RecommendationsResponse`, written directly: building and re-validating the
     pydantic models per request cost more than the model's scoring. `test_app.py` checks the
     shape against `RecommendationsResponse`."""
-    return json.dumps(
+    return encode_json(
         {
             "user_id": user_id,
             "model_version": loaded.version,
             "recommendations": [
                 {
-                    "movie_id": int(r.movie_id),
-                    "title": str(r.title),
-                    "predicted_rating": _finite(r.predicted_rating),
-                    "retrieval_score": _finite(r.retrieval_score),
+                    "movie_id": r.movie_id,
+                    "title": r.title,
+                    "predicted_rating": r.predicted_rating,
+                    "retrieval_score": r.retrieval_score,
                 }
                 for r in found
             ],
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
+        }
+    )
 
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])

@@ -36,7 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from fastapi import APIRouter, Request, Response
 
-from ml_platform.serving.models import LoadedModel, Product
+from ml_platform.serving.models import LoadedModel, Product, encode_json, json_response
 
 ASSET = "tweet_classifier"
 MODEL_NAME = "tweet_classifier"
@@ -78,13 +78,7 @@ class BadRequest(Exception):
 
 def _error(message: str, status: int) -> Response:
     return Response(
-        json.dumps({"error": message}).encode(), status_code=status, media_type="application/json"
-    )
-
-
-def _json(content: dict[str, Any]) -> Response:
-    return Response(
-        json.dumps(content, separators=(",", ":")).encode(), media_type="application/json"
+        encode_json({"error": message}), status_code=status, media_type="application/json"
     )
 
 
@@ -162,12 +156,12 @@ async def _predict(request: Request, version: int | None) -> Response:
     probabilities = loaded.value.predict(texts)
     # JSON has no NaN: a non-finite output (never expected from a sigmoid) becomes null
     rows = [[p if math.isfinite(p) else None] for p in map(float, probabilities)]
-    return _json({key: rows})
+    return json_response(encode_json({key: rows}))
 
 
 def _get_status(request: Request, version: int | None) -> Response:
     try:
-        return _json(_status(_loaded(request, version)))
+        return json_response(encode_json(_status(_loaded(request, version))))
     except BadRequest as error:
         return _error(str(error), error.status)
 
