@@ -98,11 +98,6 @@ class RetrievalModel(DerivedStateRebuiltOnLoad):
     def __post_init__(self) -> None:
         self._users = IdRows(self.user_ids)
         self._movies = IdRows(self.movie_ids)
-        # Per-request work reads these (see `embed_history`, `score_vectors`): the history
-        # embeddings already through P, since mean(w·y)·P = mean(w·(y·P)), and the movie vectors
-        # as dimensions × movies, which a single query multiplies fastest.
-        self._projected_history = self.history_embeddings @ self.projection
-        self._movie_vectors_t = np.ascontiguousarray(self.movie_vectors.T)
 
     def has_user(self, user_id: int) -> bool:
         return user_id in self._users
@@ -133,7 +128,7 @@ class RetrievalModel(DerivedStateRebuiltOnLoad):
 
     def score_vectors(self, vectors: np.ndarray) -> np.ndarray:
         """Scores of every movie for user vectors (e.g. from `embed_new_user`)."""
-        return np.atleast_2d(vectors) @ self._movie_vectors_t + self.movie_bias
+        return np.atleast_2d(vectors) @ self.movie_vectors.T + self.movie_bias
 
     def rated_rows(self, ratings: Mapping[int, float]) -> tuple[np.ndarray, np.ndarray]:
         """Catalogue rows and stars of the rated movies; movies outside the catalogue dropped."""
@@ -152,8 +147,8 @@ class RetrievalModel(DerivedStateRebuiltOnLoad):
         if len(rows) == 0:
             return self.projection_bias.copy()
         weights = history_weights(stars, stars.sum() / len(stars), self.rating_weight)
-        projected = weights @ self._projected_history.take(rows, axis=0) / weights.sum()
-        return (projected + self.projection_bias).astype(np.float32)
+        mean = weights @ self.history_embeddings.take(rows, axis=0) / weights.sum()
+        return (mean @ self.projection + self.projection_bias).astype(np.float32)
 
 
 def history_weights(

@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import joblib
+import numpy as np
 import pytest
 
 from ml_platform.recommender.two_stage import TwoStageRecommender
@@ -40,6 +41,29 @@ def test_new_user_recommendations_lean_towards_the_genre_they_loved(trained, rec
     is_comedy = genres.str.contains("Comedy")
     assert not set(for_lover) & set(loves)
     assert is_comedy[for_lover].mean() > is_comedy[for_hater].mean() + 0.3
+
+
+def test_new_user_path_equals_the_two_stages_computed_one_after_the_other(trained, recommender):
+    # the fused tables of the serving path against the stages' own methods
+    movie_ids = trained.movies["movie_id"].to_numpy()
+    ratings = {int(m): float(1 + i % 5) for i, m in enumerate(movie_ids[::7][:15])}
+    retrieval, ranking = trained.retrieval, trained.ranking
+    vector = retrieval.embed_new_user(ratings)
+    scores = retrieval.score_vectors(vector)[0]
+    scores[retrieval.movie_rows(np.array(list(ratings)))] = -np.inf
+    candidates = retrieval.movie_ids[np.argsort(-scores, kind="stable")[:100]]
+    predicted = ranking.predict_new_user(ratings, candidates, retrieval_vector=vector)
+    expected = candidates[np.argsort(-predicted, kind="stable")[:30]]
+
+    found = recommender.recommend_for_ratings(ratings, k=30)
+
+    assert [r.movie_id for r in found] == expected.tolist()
+    rows = retrieval.movie_rows(expected)
+    assert np.allclose([r.retrieval_score for r in found], scores[rows], atol=1e-5)
+    by_movie = dict(zip(candidates.tolist(), predicted.tolist(), strict=True))
+    assert np.allclose(
+        [r.predicted_rating for r in found], [by_movie[m] for m in expected.tolist()]
+    )
 
 
 def test_unknown_user_is_a_key_error(recommender):
