@@ -10,16 +10,18 @@ import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 
 from ml_platform.serving import products, recommendations, similar_users, tweet_classifier
-from ml_platform.serving.models import ModelNotReadyError, ModelRegistry, Product, response_key
+from ml_platform.serving.fast_answers import FastAnswers
+from ml_platform.serving.models import ModelNotReadyError, ModelRegistry, Product
 from ml_platform.serving.settings import ServingSettings
 
 PRODUCTS: tuple[Product, ...] = (
@@ -75,16 +77,48 @@ def configure_logging(level: int = logging.INFO) -> None:
     serving.propagate = False
 
 
-class RequestLogMiddleware:
-    """Logs every request once it is answered. Pure ASGI rather than `BaseHTTPMiddleware`, which
-    adds a task and a stream copy per request."""
+def _log_request(scope: Scope, status: int, started: float) -> None:
+    # Checked first: with the log off a request costs no record, dict or formatting.
+    if request_logger.isEnabledFor(logging.INFO):
+        fields = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+        request_logger.info("request", extra={"fields": fields})
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+
+async def _send_json(send: Send, status: int, content: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-length", str(len(content)).encode()),
+                (b"content-type", b"application/json"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})
+
+
+_INTERNAL_ERROR = b'{"detail":"internal error, logged on the server"}'
+
+
+class ServingApp(FastAPI):
+    """FastAPI with what a loaded model answers from memory (`FastAnswers`: repeated GETs,
+    valid bodies of the fast POST routes) answered before FastAPI's middleware stack and
+    routing, which cost ~10% of such a request (see benchmarks/serving.py). Every HTTP request,
+    answered here or by FastAPI, is logged once answered."""
+
+    def __init__(self, fast_answers: FastAnswers, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.fast_answers = fast_answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await super().__call__(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500  # what the server answers if the app raises before responding
@@ -96,134 +130,22 @@ class RequestLogMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_remember_status)
-        finally:
-            # Checked first: with the log off a request costs no record, dict or formatting.
-            if request_logger.isEnabledFor(logging.INFO):
-                fields = {
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                }
-                request_logger.info("request", extra={"fields": fields})
-
-
-class CachedResponses:
-    """Answers a GET that a product's route already answered with 200 for the model version now
-    served, from that model's `responses`, without routing, parameter validation or the model:
-    about a third of the CPU of running the route (see benchmarks/serving.py). Anything not
-    cached (first requests, errors, other methods and paths) goes to the app unchanged, so
-    validation and the error contract are the routes' own."""
-
-    def __init__(
-        self, app: ASGIApp, registry: ModelRegistry, products: tuple[Product, ...]
-    ) -> None:
-        self.app = app
-        self._registry = registry
-        self._prefixes = [
-            (product.cached_get_prefix, product.asset)
-            for product in products
-            if product.cached_get_prefix is not None
-        ]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            path = scope["path"]
-            for prefix, asset in self._prefixes:
-                if path.startswith(prefix):
-                    loaded = self._registry.loaded(asset)
-                    content = loaded and loaded.responses.get(response_key(scope))
-                    if content:
-                        await send(
-                            {
-                                "type": "http.response.start",
-                                "status": 200,
-                                "headers": [
-                                    (b"content-length", str(len(content)).encode()),
-                                    (b"content-type", b"application/json"),
-                                ],
-                            }
-                        )
-                        await send({"type": "http.response.body", "body": content})
-                        return
-                    break
-        await self.app(scope, receive, send)
-
-
-def _is_json(scope: Scope) -> bool:
-    """A JSON content type (`application/json` or `application/…+json`): the bodies FastAPI
-    parses as JSON. Without one it answers 422 (strict content type), so those go to it."""
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            media = value.split(b";")[0].strip().lower()
-            return media == b"application/json" or (
-                media.startswith(b"application/") and media.endswith(b"+json")
-            )
-    return False
-
-
-class FastPosts:
-    """Answers the POST routes a product registered in `fast_posts` with its handler: the body is
-    read here, and a valid body gets the model's answer without FastAPI's routing, dependency and
-    body machinery, which cost several times the model (see benchmarks/serving.py). A body the
-    handler declines — invalid JSON, a field out of range, an unknown id — is replayed to the
-    app unchanged, so every error still comes from the route and its 422/404 contract."""
-
-    def __init__(
-        self, app: ASGIApp, registry: ModelRegistry, products: tuple[Product, ...]
-    ) -> None:
-        self.app = app
-        self._registry = registry
-        self._handlers = {
-            path: (product.asset, handler)
-            for product in products
-            for path, handler in product.fast_posts.items()
-        }
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = (
-            self._handlers.get(scope["path"])
-            if scope["type"] == "http" and scope["method"] == "POST"
-            else None
-        )
-        loaded = route and self._registry.loaded(route[0])
-        if not loaded or not _is_json(scope):
-            await self.app(scope, receive, send)
-            return
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
+            try:
+                content, handed_on = await self.fast_answers.answer(scope, receive)
+            except Exception:
+                # a bug of ours, answered as `_unexpected` answers it on FastAPI's side
+                logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                await _send_json(send, 500, _INTERNAL_ERROR)
                 return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        content = route[1](body, loaded)
-        if content is not None:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-length", str(len(content)).encode()),
-                        (b"content-type", b"application/json"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": content})
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+            if content is not None:
+                status = 200
+                await _send_json(send, 200, content)
+            elif handed_on is not None:
+                await super().__call__(scope, handed_on, send_and_remember_status)
+            else:
+                status = 499  # the client went away before its request was read (nginx's code)
+        finally:
+            _log_request(scope, status, started)
 
 
 async def _model_not_ready(request: Request, error: Exception) -> JSONResponse:
@@ -245,10 +167,10 @@ async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+async def _unexpected(request: Request, error: Exception) -> Response:
     """A bug of ours, never the caller's input: logged with its traceback, answered without it."""
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse({"detail": "internal error, logged on the server"}, status_code=500)
+    return Response(_INTERNAL_ERROR, status_code=500, media_type="application/json")
 
 
 def create_app(settings: ServingSettings | None = None) -> FastAPI:
@@ -271,17 +193,14 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         finally:
             registry.stop()
 
-    app = FastAPI(
+    app = ServingApp(
+        FastAnswers(registry, PRODUCTS),
         title="ml_platform serving",
         description="Predictions from the models the Dagster assets materialized.",
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.models = registry
-    # Added last, so outermost: the log covers the cached and fast answers too.
-    app.add_middleware(FastPosts, registry=registry, products=PRODUCTS)
-    app.add_middleware(CachedResponses, registry=registry, products=PRODUCTS)
-    app.add_middleware(RequestLogMiddleware)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(ModelNotReadyError, _model_not_ready)
     app.add_exception_handler(Exception, _unexpected)

@@ -40,8 +40,8 @@ class Product:
     # GET paths under this prefix whose 200 answers the routes store in the model's `responses`
     # under `response_key(scope)`; the app then answers a repeat without running the route.
     cached_get_prefix: str | None = None
-    # POST paths answered by a `FastHandler` before routing (see app.FastPosts): for the routes
-    # where FastAPI's per-request body handling costs more than the model.
+    # POST paths answered by a `FastHandler` before routing (see `fast_answers.FastAnswers`):
+    # for the routes where FastAPI's per-request body handling costs more than the model.
     fast_posts: Mapping[str, FastHandler] = field(default_factory=dict)
 
 
@@ -65,7 +65,7 @@ def json_response(content: bytes) -> Response:
 
 def cached_json(request: Request, loaded: "LoadedModel", content: bytes) -> Response:
     """A GET route's 200 answer, remembered with the model version that gave it: the app's
-    `CachedResponses` answers the same request from it before routing, so routes never look
+    `FastAnswers` answers the same request from it before routing, so routes never look
     the cache up themselves."""
     loaded.responses.put(response_key(request.scope), content)
     return json_response(content)

@@ -169,8 +169,9 @@ def _recommend_for_ratings(body: RatingsRequest, loaded: LoadedModel) -> bytes:
 
 
 def answer_ratings(raw: bytes, loaded: LoadedModel) -> bytes | None:
-    """The app's fast path for POST /recommendations (see `app.FastPosts`): the answer to a valid
-    body, None for any other, which the route below then answers with its 422."""
+    """The app's fast path for POST /recommendations (see `fast_answers.FastAnswers`): the
+    answer to a valid body, None for any other, which the route below then answers with its
+    422."""
     try:
         body = RatingsRequest.model_validate_json(raw)
     except ValidationError:

@@ -104,8 +104,8 @@ def _query_vector(body: ScoreRequest, loaded: LoadedModel) -> np.ndarray | None:
 
 
 def answer_score(raw: bytes, loaded: LoadedModel) -> bytes | None:
-    """The app's fast path for POST /score (see `app.FastPosts`): the answer to a valid body,
-    None for any other, which the route below then answers with its 422."""
+    """The app's fast path for POST /score (see `fast_answers.FastAnswers`): the answer to a
+    valid body, None for any other, which the route below then answers with its 422."""
     try:
         body = ScoreRequest.model_validate_json(raw)
     except ValidationError:

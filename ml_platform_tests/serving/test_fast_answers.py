@@ -1,13 +1,16 @@
-"""`FastPosts`: a product's fast handler answers valid bodies; everything else reaches the app intact."""
+"""`FastAnswers` in front of the app: a product's fast handler answers valid bodies; everything
+else reaches FastAPI intact, and every request is logged once."""
 
 import asyncio
 import json
+import logging
 
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from ml_platform.core.storage import ObjectStore
-from ml_platform.serving.app import FastPosts
+from ml_platform.serving.app import ServingApp
+from ml_platform.serving.fast_answers import FastAnswers
 from ml_platform.serving.models import LoadedModel, ModelRegistry, Product
 
 
@@ -17,43 +20,57 @@ def double_numbers(raw: bytes, loaded: LoadedModel) -> bytes | None:
         numbers = json.loads(raw)["numbers"]
     except (ValueError, KeyError, TypeError):
         return None
+    if numbers == ["bug"]:
+        raise RuntimeError("a bug in the fast handler")
     return json.dumps([n * loaded.value["factor"] for n in numbers]).encode()
 
 
+def serving_app(registry: ModelRegistry) -> tuple[ServingApp, list[bytes]]:
+    """A `ServingApp` whose /double and /elsewhere routes record the bodies that reached them."""
+    reached: list[bytes] = []
+    router = APIRouter()
+
+    @router.post("/double")
+    @router.post("/elsewhere")
+    async def route(request: Request) -> Response:
+        reached.append(await request.body())
+        return Response(b"from the route", status_code=422)
+
+    product = Product(
+        asset="doubler",
+        router=router,
+        accepts=lambda value: isinstance(value, dict),
+        fast_posts={"/double": double_numbers},
+    )
+    app = ServingApp(FastAnswers(registry, (product,)))
+    app.include_router(router)
+    return app, reached
+
+
+# what the registry loads: the doubler's stored factor (its routes are `serving_app`'s)
 PRODUCT = Product(
-    asset="doubler",
-    router=APIRouter(),
-    accepts=lambda value: isinstance(value, dict),
-    fast_posts={"/double": double_numbers},
+    asset="doubler", router=APIRouter(), accepts=lambda value: isinstance(value, dict)
 )
 
 
-class RecordingApp:
-    """The app behind the middleware: records what reached it and the body it could read."""
-
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-
-    async def __call__(self, scope, receive, send) -> None:
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        self.bodies.append(body)
-        await send({"type": "http.response.start", "status": 422, "headers": []})
-        await send({"type": "http.response.body", "body": b"from the route"})
-
-
-def call(app, path: str, chunks: list[bytes], headers=None) -> tuple[int, bytes]:
+def call(
+    app, path: str, chunks: list[bytes], headers=None, complete: bool = True
+) -> tuple[int | None, bytes]:
+    """Status and body of a POST sent in `chunks`; with `complete` False the client goes away
+    after them (status None: nothing was sent back)."""
     scope = {
         "type": "http",
         "method": "POST",
         "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
         "headers": headers if headers is not None else [(b"content-type", b"application/json")],
     }
     messages = [
-        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        {"type": "http.request", "body": chunk, "more_body": not complete or i < len(chunks) - 1}
         for i, chunk in enumerate(chunks)
     ]
     sent = []
@@ -65,48 +82,49 @@ def call(app, path: str, chunks: list[bytes], headers=None) -> tuple[int, bytes]
         sent.append(message)
 
     asyncio.run(app(scope, receive, send))
+    if not sent:
+        return None, b""
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
 @pytest.fixture
-def stack(tmp_path) -> tuple[FastPosts, RecordingApp]:
+def registry(tmp_path) -> ModelRegistry:
     store = ObjectStore(base_uri=str(tmp_path))
     store.write_bytes("doubler.json", json.dumps({"factor": 2}).encode())
     registry = ModelRegistry(store, [PRODUCT], reload_interval_seconds=60)
     assert registry.refresh() == ["doubler"]
-    inner = RecordingApp()
-    return FastPosts(inner, registry=registry, products=(PRODUCT,)), inner
+    return registry
 
 
-def test_a_body_sent_in_chunks_is_answered_by_the_handler_without_reaching_the_app(stack):
-    app, inner = stack
+def test_a_body_sent_in_chunks_is_answered_by_the_handler_without_reaching_the_app(registry):
+    app, reached = serving_app(registry)
 
     status, body = call(app, "/double", [b'{"numbers": [1, ', b"2.5]}"])
 
     assert (status, json.loads(body)) == (200, [2, 5.0])
-    assert inner.bodies == []
+    assert reached == []
 
 
-def test_a_declined_body_reaches_the_app_byte_for_byte(stack):
-    app, inner = stack
+def test_a_declined_body_reaches_the_app_byte_for_byte(registry):
+    app, reached = serving_app(registry)
 
     status, body = call(app, "/double", [b'{"numb', b'ers": "x"'])
 
     assert (status, body) == (422, b"from the route")
-    assert inner.bodies == [b'{"numbers": "x"']
+    assert reached == [b'{"numbers": "x"']
 
 
-def test_other_paths_and_content_types_go_to_the_app_untouched(stack):
-    app, inner = stack
+def test_other_paths_and_content_types_go_to_the_app_untouched(registry):
+    app, reached = serving_app(registry)
 
     call(app, "/elsewhere", [b'{"numbers": [1]}'])
     call(app, "/double", [b'{"numbers": [1]}'], headers=[(b"content-type", b"text/plain")])
 
-    assert inner.bodies == [b'{"numbers": [1]}', b'{"numbers": [1]}']
+    assert reached == [b'{"numbers": [1]}', b'{"numbers": [1]}']
 
 
-def test_json_content_types_are_answered_and_a_missing_one_goes_to_the_app(stack):
-    app, inner = stack
+def test_json_content_types_are_answered_and_a_missing_one_goes_to_the_app(registry):
+    app, reached = serving_app(registry)
 
     vendor = call(app, "/double", [b'{"numbers": [3]}'], [(b"content-type", b"application/x+json")])
     charset = call(
@@ -118,14 +136,26 @@ def test_json_content_types_are_answered_and_a_missing_one_goes_to_the_app(stack
     missing = call(app, "/double", [b'{"numbers": [3]}'], headers=[])
 
     assert vendor == charset == (200, b"[6]")
-    assert missing[0] == 422 and inner.bodies == [b'{"numbers": [3]}']  # FastAPI's strict 422
+    assert missing[0] == 422 and reached == [b'{"numbers": [3]}']  # FastAPI's strict 422
 
 
 def test_before_the_model_is_loaded_every_request_goes_to_the_app(tmp_path):
-    registry = ModelRegistry(ObjectStore(base_uri=str(tmp_path)), [PRODUCT], 60)
-    inner = RecordingApp()
-    app = FastPosts(inner, registry=registry, products=(PRODUCT,))
+    app, reached = serving_app(ModelRegistry(ObjectStore(base_uri=str(tmp_path)), [PRODUCT], 60))
 
     status, _ = call(app, "/double", [b'{"numbers": [1]}'])
 
-    assert status == 422 and inner.bodies == [b'{"numbers": [1]}']
+    assert status == 422 and reached == [b'{"numbers": [1]}']
+
+
+def test_a_failing_handler_is_a_logged_500_and_the_client_gone_mid_body_a_499(registry, caplog):
+    app, reached = serving_app(registry)
+
+    with caplog.at_level(logging.INFO, logger="ml_platform.serving"):
+        failed = call(app, "/double", [b'{"numbers": ["bug"]}'])
+        gone = call(app, "/double", [b'{"numbers": [1, '], complete=False)
+
+    assert failed == (500, b'{"detail":"internal error, logged on the server"}')
+    assert gone == (None, b"")
+    assert "a bug in the fast handler" in caplog.text and reached == []
+    logged = [r.fields["status"] for r in caplog.records if hasattr(r, "fields")]
+    assert logged == [500, 499]
