@@ -140,8 +140,8 @@ class _NewUserScorer:
         projected = retrieval.history_embeddings @ retrieval.projection
         self.history = np.hstack([projected, np.zeros((movies, 1))]).astype(np.float32)
         self.offset = np.append(retrieval.projection_bias, 1).astype(np.float32)
-        self.scoring = np.vstack([retrieval.movie_vectors.T, retrieval.movie_bias]).astype(
-            np.float32
+        self.scoring = np.ascontiguousarray(
+            np.vstack([retrieval.movie_vectors.T, retrieval.movie_bias]), dtype=np.float32
         )
         reads_retrieval = ranking.user_kernel[ranking.embedding_dim :]  # empty: trained without
         factors = ranking.user_kernel.shape[1]
