@@ -6,11 +6,12 @@ have given and gets recommendations for those (cold start without retraining).
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Protocol, runtime_checkable
+from typing import Annotated, NotRequired, Protocol, runtime_checkable
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from ml_platform.serving.models import (
     LoadedModel,
@@ -53,25 +54,33 @@ class Recommender(Protocol):
     def has_movie(self, movie_id: int) -> bool: ...
 
 
-class Rating(BaseModel):
-    movie_id: int = Field(ge=1, le=MAX_ID)
-    rating: float = Field(ge=0.5, le=5.0, allow_inf_nan=False)
+def _one_rating_per_movie(ratings: list["Rating"]) -> list["Rating"]:
+    if len({r["movie_id"] for r in ratings}) == len(ratings):  # every request pays this check
+        return ratings
+    counts = Counter(r["movie_id"] for r in ratings)
+    repeated = sorted(movie_id for movie_id, count in counts.items() if count > 1)
+    raise ValueError(f"movie ids rated more than once: {repeated}")
 
 
-class RatingsRequest(BaseModel):
+# TypedDicts rather than models: validated into plain dicts, twice as fast as building 20
+# `BaseModel` instances per request, with the same constraints, errors and OpenAPI schema.
+class Rating(TypedDict):
+    movie_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    rating: Annotated[float, Field(ge=0.5, le=5.0, allow_inf_nan=False)]
+
+
+class RatingsRequest(TypedDict):
     """Ratings a person has given, to recommend for someone the model was not trained on."""
 
-    ratings: list[Rating] = Field(min_length=1, max_length=MAX_RATINGS)
-    k: int = Field(10, ge=1, le=MAX_K)
+    ratings: Annotated[
+        list[Rating],
+        Field(min_length=1, max_length=MAX_RATINGS),
+        AfterValidator(_one_rating_per_movie),
+    ]
+    k: NotRequired[Annotated[int, Field(10, ge=1, le=MAX_K)]]  # validation fills in 10
 
-    @field_validator("ratings")
-    @classmethod
-    def _one_rating_per_movie(cls, ratings: list[Rating]) -> list[Rating]:
-        if len({r.movie_id for r in ratings}) == len(ratings):  # every request pays this check
-            return ratings
-        counts = Counter(r.movie_id for r in ratings)
-        repeated = sorted(movie_id for movie_id, count in counts.items() if count > 1)
-        raise ValueError(f"movie ids rated more than once: {repeated}")
+
+_ratings_request = TypeAdapter(RatingsRequest)
 
 
 class RecommendedMovie(BaseModel):
@@ -154,17 +163,18 @@ def _unknown_movies(body: RatingsRequest, loaded: LoadedModel) -> list[dict]:
         {
             "type": "unknown_movie",
             "loc": ["body", "ratings", i, "movie_id"],
-            "msg": f"movie {r.movie_id} is not in model {loaded.version}",
-            "input": r.movie_id,
+            "msg": f"movie {r['movie_id']} is not in model {loaded.version}",
+            "input": r["movie_id"],
         }
-        for i, r in enumerate(body.ratings)
-        if not model.has_movie(r.movie_id)
+        for i, r in enumerate(body["ratings"])
+        if not model.has_movie(r["movie_id"])
     ]
 
 
 def _recommend_for_ratings(body: RatingsRequest, loaded: LoadedModel) -> bytes:
     model: Recommender = loaded.value
-    found = model.recommend_for_ratings({r.movie_id: r.rating for r in body.ratings}, body.k)
+    ratings = {r["movie_id"]: r["rating"] for r in body["ratings"]}
+    found = model.recommend_for_ratings(ratings, body["k"])
     return _response_bytes(None, loaded, found)
 
 
@@ -173,7 +183,7 @@ def answer_ratings(raw: bytes, loaded: LoadedModel) -> bytes | None:
     answer to a valid body, None for any other, which the route below then answers with its
     422."""
     try:
-        body = RatingsRequest.model_validate_json(raw)
+        body = _ratings_request.validate_json(raw)
     except ValidationError:
         return None
     if _unknown_movies(body, loaded):
