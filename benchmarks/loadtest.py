@@ -10,6 +10,7 @@ import json
 import os
 import random
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -67,8 +68,7 @@ def free_port() -> int:
 def start_server(
     home: Path, port: int, log: Path, cpus: str | None = None, workers: int = 1
 ) -> subprocess.Popen:
-    """`ml-platform serve`, or with `workers` > 1 uvicorn's own CLI over `create_logged_app`
-    (same app and log, several processes), optionally pinned to `cpus` with taskset."""
+    """`ml-platform serve --workers N`, optionally pinned to `cpus` with taskset."""
     env = {
         **os.environ,
         "ML_PLATFORM_ENV": "local",
@@ -76,21 +76,8 @@ def start_server(
         "PYTHONPATH": str(ROOT),
     }
     env.pop("ML_PLATFORM_STORAGE_URI", None)
-    if workers == 1:
-        command = [sys.executable, "-m", "ml_platform.cli", "serve", "--port", str(port)]
-    else:
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ml_platform.serving.app:create_logged_app",
-            "--factory",
-            "--workers",
-            str(workers),
-            "--port",
-            str(port),
-            "--no-access-log",
-        ]
+    command = [sys.executable, "-m", "ml_platform.cli", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     if cpus is not None:
         command = ["taskset", "-c", cpus, *command]
     return subprocess.Popen(
@@ -99,7 +86,25 @@ def start_server(
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=log.open("ab"),  # append: truncating between routes works
+        start_new_session=True,  # its own process group: `stop_server` reaches every worker
     )
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGINT as Ctrl-C would send it, then SIGKILL for whatever of the server is left, so no
+    worker outlives the benchmark and takes CPU from the next one."""
+    try:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    server.wait()
 
 
 def wait_ready(port: int, seconds: float = 120.0) -> None:

@@ -39,8 +39,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -60,6 +58,7 @@ from loadtest import (
     percentiles_ms,
     run_wrk,
     start_server,
+    stop_server,
     wait_ready,
     wrk_script,
 )
@@ -250,11 +249,7 @@ def main() -> None:
             print(f"{'model.recommend alone':<30} {'':<28} {percentiles_ms(direct_get)}")
             print(f"{'model.recommend_for_ratings':<30} {'':<28} {percentiles_ms(direct_post)}")
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
 
 
 if __name__ == "__main__":

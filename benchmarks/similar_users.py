@@ -28,8 +28,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +43,7 @@ from loadtest import (
     percentiles_ms,
     run_wrk,
     start_server,
+    stop_server,
     wait_ready,
     wrk_script,
 )
@@ -207,11 +206,7 @@ def serve_and_load(index: SimilarUsersIndex, bodies: list[dict], handles: list[s
                 if app:
                     print(f"{'':<34} app (request log)  {percentiles_ms(app)}")
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
 
 
 def main() -> None:

@@ -36,14 +36,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from ml_platform.serving.server import serve
 
-    from ml_platform.serving.app import configure_logging, create_app
-
-    configure_logging()
-    # The app logs each request as JSON itself; uvicorn's access log would print each twice.
-    uvicorn.run(create_app(), host=args.host, port=args.port, access_log=False)
-    return 0
+    return serve(args.host, args.port, args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = products.add_parser("serve", help="serve the stored models over HTTP (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes sharing the port, each with its models (about one per core)",
+    )
     serve.set_defaults(run=_serve)
     return parser
 
