@@ -62,13 +62,14 @@ class TwoStageRecommender(DerivedStateRebuiltOnLoad):
         self._new_user = _NewUserScorer(self.retrieval, self.ranking, self._ranking_rows)
         # Python lists: the ten answers of a request are read item by item.
         self._movie_ids = self.retrieval.movie_ids.tolist()
+        self._movie_set = frozenset(self._movie_ids)  # checked for each rated movie of a POST
         self._titles = self.titles.tolist()
 
     def has_user(self, user_id: int) -> bool:
         return self.retrieval.has_user(user_id) and self.ranking.has_user(user_id)
 
     def has_movie(self, movie_id: int) -> bool:
-        return self.retrieval.has_movie(movie_id)
+        return movie_id in self._movie_set
 
     def recommend(self, user_id: int, k: int = 10) -> list[Recommendation]:
         """The k best unseen movies for a user seen in training; KeyError for any other id."""
