@@ -2,15 +2,16 @@
 
     apt-get install -y wrk   # the load generator; without it a Python one is used (see below)
     .venv/bin/python benchmarks/serving.py [--clients 50] [--requests 100000] [--seconds 10]
-        [--epochs 3] [--workers 1] [--python-client]
+        [--epochs 3] [--workers N] [--python-client]
 
 Trains the two-stage recommender on generated MovieLens-100K-sized data (a few epochs: serving
 cost depends on the model's shapes, not on how well it fits) and stores it where the
 `recommender_model` asset would (the object store of a temporary ML_PLATFORM_HOME). Then it
-starts the server as a subprocess, pinned to core 0 with taskset, and loads it with wrk (C, 1
-thread, pinned to core 1, so the load generator does not take the server's core): `wrk -t1 -c50 -d10s --latency` with a Lua script cycling through every known
-user (GET /recommendations/{user}?k=10) or through 500 different new people with 20 ratings each
-(POST /recommendations), after a 1 s warm-up, each route bounded by --seconds and --requests. It
+starts `ml-platform serve --workers N` (default: one worker per core; with one worker the
+server is pinned to core 0 and wrk to core 1) and loads it with wrk (C, 1 thread):
+`wrk -t1 -c50 -d10s --latency` with a Lua script cycling through every known user (GET
+/recommendations/{user}?k=10) or through 500 different new people with 20 ratings each (POST
+/recommendations), after a 1 s warm-up, each route bounded by --seconds and --requests. It
 prints wrk's end-to-end p50/p90/p95/p99 and throughput beside the server's CPU per request, the
 app's own time per request (the duration_ms of its request log) and the model's time alone,
 which together say where the time goes, and how much CPU other processes took meanwhile (a
@@ -18,19 +19,23 @@ warning when they did: latencies, their tail above all, are then inflated). With
 back to a bare asyncio HTTP/1.1 client sharing the cores, which inflates latency.
 
 wrk keeps 50 requests in flight (closed loop), so latency is about 50 / throughput: p99 under
-20 ms needs some 3,000 req/s, i.e. at most ~0.3 ms of server CPU per request on one core.
+20 ms needs some 4,000 req/s with the spread of a shared machine, i.e. at most ~0.3 ms of server
+CPU per request with two workers beside wrk.
 
-Measured 2026-11-23 on an idle 2-core machine, p50/p95/p99 in ms:
+Measured 2026-12-03 on the idle 2-core machine, two workers, three runs (ms):
 
-    route, workers                req/s    p50     p95     p99   server CPU/req
-    GET  /recommendations/1, 1    5,000    4.3     4.5     5.0   0.09 ms (capped at 50,000 req)
-    POST /recommendations,   1    2,071   23.6    29.1   180.3   0.48 ms
-    POST /recommendations,   2    3,812   13.5    18.6    23.4   0.48 ms
+    route                        req/s          p50        p95         p99         server CPU/req
+    GET  /recommendations/{u}   10,000 (cap)   1.7-2.3    3.6-6.0     5.6-7.6     0.05-0.08 ms
+    POST /recommendations (20)  5,336-6,245    7.6-8.9    12.0-15.7   14.9-19.6   0.28-0.32 ms
 
-Where the POST's 0.48 ms goes: ~0.2 ms uvicorn and the ASGI layers, ~0.02 ms validation, ~0.13
-ms the model, ~0.03 ms JSON. Earlier, FastAPI's own body handling added ~0.6 ms (now skipped by
-`FastPosts`) and a full GC collection over the imported modules stalled every request for ~95 ms
-(now frozen). GET answers come from the per-model-version cache (`CachedResponses`).
+Where the POST's ~0.3 ms goes (server-side thread times): ~0.04 ms uvicorn and the kernel's
+socket work, ~0.03 ms the app's dispatch and request log, ~0.03 ms validation and the unknown-
+movie check, ~0.14 ms the model (0.07 ms when called in a loop: a request runs it with cold
+caches), ~0.01 ms JSON. Earlier (2026-11-23: 0.48 ms, p99 21-23 ms with uvicorn's own two
+workers, 180 ms with one) FastAPI's middleware stack, pydantic model instances, the standard
+library's json and ~70 numpy calls per request cost more; uvicorn's shared socket gave one of
+its two workers up to 44 of the 50 connections. GET answers come from the per-model-version
+cache (`FastAnswers`).
 """
 
 import argparse
@@ -137,7 +142,10 @@ def main() -> None:
         "--epochs", type=int, default=3, help="per stage; latency depends on shapes, not on fit"
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="uvicorn worker processes (>1: not pinned)"
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="`ml-platform serve --workers`: one per core by default (1: pinned to core 0)",
     )
     parser.add_argument(
         "--python-client", action="store_true", help="the asyncio load generator even if wrk exists"
@@ -185,7 +193,7 @@ def main() -> None:
                 else f"{os.cpu_count()} cores shared by server and load generator"
             )
             print(
-                f"uvicorn, {args.workers} worker(s), {args.clients} concurrent keep-alive connections "
+                f"ml-platform serve --workers {args.workers}, {args.clients} concurrent keep-alive connections "
                 f"({generator}), up to {args.requests} requests or {args.seconds:.0f} s per "
                 f"route, {placement}"
             )

@@ -150,7 +150,7 @@ def serve_and_load(index: SimilarUsersIndex, bodies: list[dict], handles: list[s
                 else f"{os.cpu_count()} cores shared by server and wrk"
             )
             print(
-                f"\nserving: uvicorn, {args.workers} worker(s), {args.clients} keep-alive connections "
+                f"\nserving: ml-platform serve --workers {args.workers}, {args.clients} keep-alive connections "
                 "(wrk -t1), "
                 f"up to {args.requests} requests or {args.seconds:.0f} s per route, {placement}"
             )
@@ -218,7 +218,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--skip-serving", action="store_true")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=1, help="ml-platform serve --workers")
     args = parser.parse_args()
 
     print(f"start: {load_average()}")

@@ -230,11 +230,3 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         )
 
     return app
-
-
-def create_logged_app() -> FastAPI:
-    """`create_app()` with the JSON request log configured, for servers that import the app by
-    name, e.g. several worker processes:
-    `uvicorn ml_platform.serving.app:create_logged_app --factory --workers 2 --no-access-log`."""
-    configure_logging()
-    return create_app()
