@@ -133,41 +133,31 @@ def post_request(movies: list[int]) -> Callable[[random.Random], bytes]:
     return make
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=100_000, help="at most, per route")
-    parser.add_argument("--seconds", type=float, default=10.0, help="at most, per route")
-    parser.add_argument(
-        "--epochs", type=int, default=3, help="per stage; latency depends on shapes, not on fit"
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="`ml-platform serve --workers`: one per core by default (1: pinned to core 0)",
-    )
-    parser.add_argument(
-        "--python-client", action="store_true", help="the asyncio load generator even if wrk exists"
-    )
-    args = parser.parse_args()
-
-    use_wrk = shutil.which("wrk") is not None and not args.python_client
-    if not use_wrk and not args.python_client:
+def measure_serving(
+    model: Any,
+    users: list[int],
+    movies: list[int],
+    *,
+    clients: int = 50,
+    requests: int = 100_000,
+    seconds: float = 10.0,
+    workers: int = os.cpu_count() or 1,
+    python_client: bool = False,
+) -> None:
+    """Stores `model` as the `recommender_model` asset, serves it with `ml-platform serve
+    --workers`, drives GET (every one of `users`) and POST (new people rating `movies`) and
+    prints the figures (see the module docstring)."""
+    use_wrk = shutil.which("wrk") is not None and not python_client
+    if not use_wrk and not python_client:
         print(
             "wrk not found (Debian: apt-get install -y wrk): falling back to the Python load "
             "generator, which competes with the server for CPU and inflates its latency"
         )
     # Server on core 0, load generator on core 1, so neither steals the other's core; several
     # workers get every core, shared with the load generator.
-    pin = args.workers == 1 and shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
+    pin = workers == 1 and shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
     server_cpus, client_cpus = ("0", "1") if pin else (None, None)
 
-    data = generate_movielens()
-    model, description = build_model(data, args.epochs)
-    print(f"model: {description}")
-    users = sorted(int(u) for u in data.ratings["user_id"].unique())
-    movies = sorted(int(m) for m in data.movies["movie_id"])
     rng = random.Random(0)
     direct_get = model_seconds(lambda: model.recommend(rng.choice(users), 10))
     direct_post = model_seconds(
@@ -181,7 +171,7 @@ def main() -> None:
         )
         port = free_port()
         log = home / "server.log"
-        server = start_server(home, port, log, server_cpus, args.workers)
+        server = start_server(home, port, log, server_cpus, workers)
         try:
             wait_ready(port)
             generator = "wrk -t1" if use_wrk else "Python asyncio client"
@@ -193,8 +183,8 @@ def main() -> None:
                 else f"{os.cpu_count()} cores shared by server and load generator"
             )
             print(
-                f"ml-platform serve --workers {args.workers}, {args.clients} concurrent keep-alive connections "
-                f"({generator}), up to {args.requests} requests or {args.seconds:.0f} s per "
+                f"ml-platform serve --workers {workers}, {clients} concurrent keep-alive connections "
+                f"({generator}), up to {requests} requests or {seconds:.0f} s per "
                 f"route, {placement}"
             )
             routes = (
@@ -209,9 +199,9 @@ def main() -> None:
             for name, method, specs, make in routes:
                 if use_wrk:
                     script = home / f"{method.lower()}.lua"
-                    script.write_text(wrk_script(specs, args.requests))
+                    script.write_text(wrk_script(specs, requests))
                     # Warm-up (connections, first model calls, the GET cache), not measured.
-                    run_wrk(port, script, args.clients, 1, client_cpus)
+                    run_wrk(port, script, clients, 1, client_cpus)
                 time.sleep(0.2)
                 log.write_bytes(b"")  # only this route's requests in the app's figures
                 cpu_before = cpu_seconds(server.pid)
@@ -220,7 +210,7 @@ def main() -> None:
                     load_generator_cpu_seconds(use_wrk),
                 )
                 if use_wrk:
-                    result = run_wrk(port, script, args.clients, args.seconds, client_cpus)
+                    result = run_wrk(port, script, clients, seconds, client_cpus)
                     count, elapsed = result["requests"], result["seconds"]
                     errors = result["non_2xx"] + result["socket_errors"]
                     p50, p90, p95, p99 = (result[p] / 1000 for p in ("p50", "p90", "p95", "p99"))
@@ -229,7 +219,7 @@ def main() -> None:
                     )
                 else:
                     latencies, status_errors, elapsed = asyncio.run(
-                        load(port, make, args.clients, args.requests, args.seconds)
+                        load(port, make, clients, requests, seconds)
                     )
                     count, errors = len(latencies), len(status_errors)
                     end_to_end = percentiles_ms(latencies)
@@ -258,6 +248,42 @@ def main() -> None:
             print(f"{'model.recommend_for_ratings':<30} {'':<28} {percentiles_ms(direct_post)}")
         finally:
             stop_server(server)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=100_000, help="at most, per route")
+    parser.add_argument("--seconds", type=float, default=10.0, help="at most, per route")
+    parser.add_argument(
+        "--epochs", type=int, default=3, help="per stage; latency depends on shapes, not on fit"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="`ml-platform serve --workers`: one per core by default (1: pinned to core 0)",
+    )
+    parser.add_argument(
+        "--python-client", action="store_true", help="the asyncio load generator even if wrk exists"
+    )
+    args = parser.parse_args()
+
+    data = generate_movielens()
+    model, description = build_model(data, args.epochs)
+    print(f"model: {description}")
+    users = sorted(int(u) for u in data.ratings["user_id"].unique())
+    movies = sorted(int(m) for m in data.movies["movie_id"])
+    measure_serving(
+        model,
+        users,
+        movies,
+        clients=args.clients,
+        requests=args.requests,
+        seconds=args.seconds,
+        workers=args.workers,
+        python_client=args.python_client,
+    )
 
 
 if __name__ == "__main__":
