@@ -82,8 +82,6 @@ class RankingModel(DerivedStateRebuiltOnLoad):
         self._movies = IdRows(self.movie_ids)
         # Movie projections never change after training: computed once, not per request.
         self._movie_factors = self.movie_side @ self.movie_kernel
-        # A new user's e_u is 0, so only the rows of A that read r_u reach their z_u.
-        self._history_kernel = self.user_kernel[self.embedding_dim :]
 
     def __getstate__(self) -> dict[str, Any]:
         return {**super().__getstate__(), "keras_model": None}
@@ -121,40 +119,28 @@ class RankingModel(DerivedStateRebuiltOnLoad):
     ) -> np.ndarray:
         """Ratings of `movie_ids` for a user known only by {movie_id: rating} (module docstring).
 
-        `retrieval_vector` is the user's retrieval embedding when the caller has it already
-        (the two-stage recommender does), so it is not computed twice per request.
+        `retrieval_vector` is the user's retrieval embedding when the caller has it already, so
+        it is not computed twice. The served path is `two_stage._NewUserScorer`, these maths
+        folded into precomputed tables; this is the reference its test compares against.
         """
         if retrieval_vector is None and self.retrieval is not None:
             retrieval_vector = self.retrieval.embed_new_user(ratings)
         rated, stars = self._movies.known(ratings)
-        return self.predict_history(rated, stars, self.movie_rows(movie_ids), retrieval_vector)
-
-    def predict_history(
-        self,
-        rated: np.ndarray,
-        stars: np.ndarray,
-        movies: np.ndarray,
-        retrieval_vector: np.ndarray | None,
-    ) -> np.ndarray:
-        """`predict_new_user` with the rated movies and the movies to predict given as this
-        model's rows (`movie_rows`), for callers that look them up once per request."""
-        if retrieval_vector is None or len(self._history_kernel) == 0:
-            user_factors = np.zeros(self.user_kernel.shape[1], dtype=np.float32)
-        else:
-            user_factors = retrieval_vector @ self._history_kernel
-        # `take` rather than fancy indexing: half the cost per gather at these sizes.
+        movies = self.movie_rows(movie_ids)
+        user_side = np.zeros(self.user_side.shape[1], dtype=np.float32)
+        if retrieval_vector is not None:
+            user_side[self.embedding_dim :] = retrieval_vector
+        user_factors = user_side @ self.user_kernel
         bias = 0.0
         if len(rated):
             residual = stars - (
-                self.mean
-                + self.movie_bias.take(rated)
-                + self._movie_factors.take(rated, axis=0) @ user_factors
+                self.mean + self.movie_bias[rated] + self._movie_factors[rated] @ user_factors
             )
             bias = residual.sum() / (self.config.new_user_bias_reg + len(residual))
-        raw = np.add(self.movie_bias.take(movies), self.mean + bias, dtype=np.float64)
-        raw += self._movie_factors.take(movies, axis=0) @ user_factors
-        # np.clip's argument handling costs more than these two ufuncs on a few hundred values.
-        return np.minimum(np.maximum(raw, self.low, out=raw), self.high, out=raw)
+        raw = (
+            self.mean + bias + self.movie_bias[movies] + self._movie_factors[movies] @ user_factors
+        )
+        return np.clip(raw, self.low, self.high)
 
 
 def train_ranking(

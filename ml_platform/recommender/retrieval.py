@@ -140,14 +140,11 @@ class RetrievalModel(DerivedStateRebuiltOnLoad):
         Movies outside the catalogue are ignored; no known movie gives the vector of a user
         with an empty history (c), which scores movies by bias, i.e. by popularity.
         """
-        return self.embed_history(*self.rated_rows(ratings))
-
-    def embed_history(self, rows: np.ndarray, stars: np.ndarray) -> np.ndarray:
-        """`embed_new_user` for ratings already turned into catalogue rows (see `rated_rows`)."""
+        rows, stars = self.rated_rows(ratings)
         if len(rows) == 0:
             return self.projection_bias.copy()
-        weights = history_weights(stars, stars.sum() / len(stars), self.rating_weight)
-        mean = weights @ self.history_embeddings.take(rows, axis=0) / weights.sum()
+        weights = history_weights(stars, np.full(len(stars), stars.mean()), self.rating_weight)
+        mean = weights @ self.history_embeddings[rows] / weights.sum()
         return (mean @ self.projection + self.projection_bias).astype(np.float32)
 
 

@@ -57,9 +57,7 @@ class TwoStageRecommender(DerivedStateRebuiltOnLoad):
         self.__post_init__()
 
     def __post_init__(self) -> None:
-        # Ranking's row of each retrieval row: a request looks its movies up once, in retrieval.
-        self._ranking_rows = self.ranking.movie_rows(self.retrieval.movie_ids)
-        self._new_user = _NewUserScorer(self.retrieval, self.ranking, self._ranking_rows)
+        self._new_user = _NewUserScorer(self.retrieval, self.ranking)
         # Python lists: the ten answers of a request are read item by item.
         self._movie_ids = self.retrieval.movie_ids.tolist()
         self._movie_set = frozenset(self._movie_ids)  # checked for each rated movie of a POST
@@ -124,8 +122,8 @@ class _NewUserScorer:
     request then makes ~30 numpy calls instead of ~70, and at these sizes a call's fixed cost,
     not its arithmetic, is what a request pays (see benchmarks/serving.py).
 
-    The maths of `RetrievalModel.embed_history` → `score_vectors` and of
-    `RankingModel.predict_history`, to which `test_two_stage` pins it. A trailing 1 on the user
+    The maths of `RetrievalModel.embed_new_user` → `score_vectors` and of
+    `RankingModel.predict_new_user`, to which `test_two_stage` pins it. A trailing 1 on the user
     vector carries the biases through the products:
         user   = Σ w_j·[y_j·P, 0] / Σ w_j + [c, 1]         (`history`, `offset`)
         scores = user · [M_movieᵀ; b_movie]                  (`scoring`)
@@ -133,9 +131,7 @@ class _NewUserScorer:
         r̂_ui   = μ + b_u + [z_i, b_i] · z_u'                 (`table`, in retrieval's rows)
     """
 
-    def __init__(
-        self, retrieval: RetrievalModel, ranking: RankingModel, ranking_rows: np.ndarray
-    ) -> None:
+    def __init__(self, retrieval: RetrievalModel, ranking: RankingModel) -> None:
         movies, dim = retrieval.history_embeddings.shape[0], retrieval.projection.shape[1]
         self._rating_weight = retrieval.rating_weight
         projected = retrieval.history_embeddings @ retrieval.projection
@@ -150,9 +146,10 @@ class _NewUserScorer:
         self.kernel[: len(reads_retrieval), :factors] = reads_retrieval
         self.kernel[dim, factors] = 1
         movie_factors = ranking.movie_side @ ranking.movie_kernel
-        self.table = np.hstack([movie_factors, ranking.movie_bias[:, None]])[ranking_rows].astype(
-            np.float32
-        )
+        in_retrieval_order = ranking.movie_rows(retrieval.movie_ids)
+        self.table = np.hstack([movie_factors, ranking.movie_bias[:, None]])[
+            in_retrieval_order
+        ].astype(np.float32)
         self._mean, self._bias_reg = ranking.mean, ranking.config.new_user_bias_reg
         self._low, self._high = ranking.low, ranking.high
 

@@ -129,13 +129,6 @@ class ServingApp(FastAPI):
             return
         started = time.perf_counter()
         status = 500  # what the server answers if the app raises before responding
-
-        async def send_and_remember_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
             try:
                 content, handed_on = await self.fast_answers.answer(scope, receive)
@@ -148,11 +141,24 @@ class ServingApp(FastAPI):
                 status = 200
                 await _send_json(send, 200, content)
             elif handed_on is not None:
-                await super().__call__(scope, handed_on, send_and_remember_status)
+                status = await self._fastapi_answer(scope, handed_on, send)
             else:
                 status = 499  # the client went away before its request was read (nginx's code)
         finally:
             _log_request(scope, status, started)
+
+    async def _fastapi_answer(self, scope: Scope, receive: Receive, send: Send) -> int:
+        """FastAPI answers the request; the status it sent (an exception leaves the caller's 500)."""
+        sent = 500
+
+        async def send_and_remember_status(message: Message) -> None:
+            nonlocal sent
+            if message["type"] == "http.response.start":
+                sent = message["status"]
+            await send(message)
+
+        await super().__call__(scope, receive, send_and_remember_status)
+        return sent
 
 
 async def _model_not_ready(request: Request, error: Exception) -> JSONResponse:
