@@ -9,9 +9,10 @@ two workers, which puts the p99 of the busy worker's clients at several times th
 use more cores.
 
 The parent only supervises: it forwards SIGINT/SIGTERM to the workers (each finishes its
-requests and stops its model poller), and when a worker dies on its own it stops the rest and
-exits with that worker's code, for the orchestrator to restart the whole server; a half-dead
-server quietly answering with fewer workers would be harder to notice.
+requests and stops its model poller; one still running `STOP_GRACE_SECONDS` later is killed),
+and when a worker dies on its own it stops the rest and exits with that worker's code, for the
+orchestrator to restart the whole server; a half-dead server quietly answering with fewer
+workers would be harder to notice.
 """
 
 import multiprocessing
@@ -20,7 +21,10 @@ import os
 import signal
 import socket
 import sys
+import time
 from types import FrameType
+
+STOP_GRACE_SECONDS = 10.0
 
 
 def serve(host: str, port: int, workers: int = 1) -> int:
@@ -82,11 +86,11 @@ def _supervise(host: str, port: int, workers: int) -> int:
         context.Process(target=_worker_main, args=(host, port), name=f"serve-worker-{i}")
         for i in range(workers)
     ]
-    stopping = False
+    stopped_at: float | None = None
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+        nonlocal stopped_at
+        stopped_at = stopped_at or time.monotonic()
         for process in processes:
             if process.is_alive() and process.pid is not None:
                 os.kill(process.pid, signal.SIGTERM)
@@ -96,17 +100,28 @@ def _supervise(host: str, port: int, workers: int) -> int:
         for process in processes:
             process.start()
         exit_code = 0
-        while any(process.is_alive() for process in processes):
-            multiprocessing.connection.wait([p.sentinel for p in processes if p.is_alive()])
+        while running := [p for p in processes if p.is_alive()]:
+            # a timeout, so that a stop asked for by a signal is followed up while waiting
+            multiprocessing.connection.wait([p.sentinel for p in running], timeout=0.5)
             ended = [p for p in processes if p.exitcode is not None]
-            if ended and not stopping:  # a worker stopped on its own: a failure, whatever its code
+            if ended and stopped_at is None:  # a worker stopped on its own: a failure
                 exit_code = ended[0].exitcode or 1
                 stop(signal.SIGTERM, None)
+            if stopped_at is not None and time.monotonic() - stopped_at > STOP_GRACE_SECONDS:
+                for process in running:
+                    print(
+                        f"serve: worker {process.pid} still running {STOP_GRACE_SECONDS:.0f} s "
+                        "after SIGTERM; killed",
+                        file=sys.stderr,
+                    )
+                    process.kill()
         return exit_code
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
+            if process.pid is None:  # never started
+                continue
+            if process.is_alive():  # this process failed, not its workers: take them along
                 process.kill()
+            process.join()
