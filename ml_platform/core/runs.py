@@ -27,9 +27,11 @@ def tick(
     cursor: str | None = None,
     raise_on_error: bool = True,
     console_log_level: str = "WARNING",
+    tags: dict[str, str] | None = None,
 ) -> Tick:
     """Every step event is still stored in the instance (the UI shows it); only the console,
-    which would otherwise print hundreds of DEBUG lines per run, is kept to warnings."""
+    which would otherwise print hundreds of DEBUG lines per run, is kept to warnings. `tags` are
+    added to every run (who started it, for instance)."""
     with dg.build_sensor_context(
         instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
     ) as context:
@@ -44,7 +46,7 @@ def tick(
             instance=instance,
             partition_key=request.partition_key,
             asset_selection=request.asset_selection,
-            tags=request.tags,
+            tags={**request.tags, **(tags or {})},
             raise_on_error=raise_on_error,
             run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
         )

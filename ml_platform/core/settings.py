@@ -13,10 +13,22 @@ from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
 DEPLOYMENTS = ("local", "production")
 
 
+def _local_home() -> Path:
+    """Absolute, because run and step processes may start elsewhere."""
+    return Path(os.environ.get("ML_PLATFORM_HOME", os.getcwd())).absolute() / ".ml_platform"
+
+
+def dagster_home() -> Path:
+    """Where a command that runs jobs itself keeps its Dagster instance: `$DAGSTER_HOME` (the
+    deployment's), else `.ml_platform/dagster_home` beside the local warehouse, as the demo does."""
+    if os.environ.get("DAGSTER_HOME"):
+        return Path(os.environ["DAGSTER_HOME"])
+    return _local_home() / "dagster_home"
+
+
 def _local_store_and_warehouse() -> tuple[ObjectStore, Warehouse, DataCatalog]:
-    """Files under one folder so `dagster dev` works with nothing else running. Absolute, because
-    run and step processes may start elsewhere."""
-    home = Path(os.environ.get("ML_PLATFORM_HOME", os.getcwd())).absolute() / ".ml_platform"
+    """Files under one folder so `dagster dev` works with nothing else running."""
+    home = _local_home()
     store = ObjectStore(base_uri=os.environ.get("ML_PLATFORM_STORAGE_URI", str(home / "storage")))
     url = os.environ.get("ML_PLATFORM_WAREHOUSE_URL", f"sqlite:///{home / 'warehouse.db'}")
     return store, Warehouse(url=url), DataCatalog()  # no catalog locally: exports are files

@@ -166,6 +166,17 @@ class Warehouse(dg.ConfigurableResource):
             return value.replace(tzinfo=UTC)
         return value
 
+    def column_names(self, table: str) -> list[str]:
+        return [c["name"] for c in sa.inspect(self.engine()).get_columns(table, self.db_schema)]
+
+    def ensure_index(self, table: str, columns: Sequence[str]) -> None:
+        """An index for lookups by `columns` (anti-joins on ids would otherwise scan per row)."""
+        digest = hashlib.sha1(f"{table}:{','.join(columns)}".encode()).hexdigest()[:16]
+        name = f"ix_{digest}"
+        with self.engine().begin() as conn:
+            target = self._reflect(conn, table)
+            sa.Index(name, *(target.c[c] for c in columns)).create(conn, checkfirst=True)
+
     def _reflect(self, conn: sa.Connection, table: str) -> sa.Table:
         return sa.Table(table, sa.MetaData(schema=self.db_schema), autoload_with=conn)
 

@@ -30,13 +30,10 @@ QUALITY_CHECK = "em_model_meets_quality_floors"
 def em_sources(
     context: dg.AssetExecutionContext, warehouse: Warehouse, policy: MatchingPolicy
 ) -> dg.Output[pd.DataFrame]:
-    """Source records that landed in this batch's `modified_at` window, validated."""
-    batch = batches.get_batch(warehouse, context.partition_key)
+    """Source records this batch imported (as recorded when it closed), validated."""
+    batches.get_batch(warehouse, context.partition_key)  # a partition no batch recorded: error
     return _validated(
-        batches.read_sources(warehouse, batch),
-        batches.LANDING_SOURCES,
-        policy,
-        window=f"modified_at in ({batch.sources_after}, {batch.sources_until}]",
+        batches.read_sources(warehouse, context.partition_key), batches.LANDING_SOURCES, policy
     )
 
 
@@ -49,13 +46,10 @@ def em_sources(
 def em_targets(
     context: dg.AssetExecutionContext, warehouse: Warehouse, policy: MatchingPolicy
 ) -> dg.Output[pd.DataFrame]:
-    """Target records added in this batch (ids after the previous batch's last id), validated."""
-    batch = batches.get_batch(warehouse, context.partition_key)
+    """Target records this batch imported (as recorded when it closed), validated."""
+    batches.get_batch(warehouse, context.partition_key)  # a partition no batch recorded: error
     return _validated(
-        batches.read_targets(warehouse, batch),
-        batches.LANDING_TARGETS,
-        policy,
-        window=f"id in ({batch.targets_after}, {batch.targets_until}]",
+        batches.read_targets(warehouse, context.partition_key), batches.LANDING_TARGETS, policy
     )
 
 
@@ -99,8 +93,11 @@ def em_target_blocks(
 ) -> dg.Output[pd.DataFrame]:
     """The cumulative block index of all targets; each run keys only the targets not yet in it."""
     index = _stored_table(warehouse, "em_target_blocks")
+    updated = _updated_ids(em_targets)  # landed again: keyed anew from their newest row
+    index = index[~index["id"].isin(updated)] if len(index) else index
     known = set(index["id"]) if len(index) else set()
-    new_targets = em_targets[~em_targets["id"].isin(known)]
+    newest = _newest_rows(em_targets)
+    new_targets = newest[~newest["id"].isin(known)]
     new_keys = blocking.block_keys(new_targets, policy.blocking_rules())
     index = pd.concat(
         [index[new_keys.columns] if len(index) else None, new_keys], ignore_index=True
@@ -344,8 +341,8 @@ def em_matches(
     }
     truth = batches.read_truth(warehouse)
     if truth is not None:  # against the true pairs this batch could find: targets known by now
-        known = batches.get_batch(warehouse, key).targets_until
-        reachable = truth["source_id"].isin(em_scores["source_id"]) & (truth["target_id"] <= known)
+        known = batches.imported_until(warehouse, batches.LANDING_TARGETS, key)
+        reachable = truth["source_id"].isin(em_scores["source_id"]) & truth["target_id"].isin(known)
         metadata.update(matching.evaluate(chosen, truth[reachable]))
     return dg.Output(chosen, metadata=metadata)
 
@@ -376,11 +373,9 @@ def _explained(
     return pairs.assign(explanation=model.explain(matcher.pipeline, rows).to_numpy())
 
 
-def _validated(
-    rows: pd.DataFrame, table: str, policy: MatchingPolicy, *, window: str
-) -> dg.Output[pd.DataFrame]:
+def _validated(rows: pd.DataFrame, table: str, policy: MatchingPolicy) -> dg.Output[pd.DataFrame]:
     records = validate_records(rows, policy.schema(), f"table {table}")
-    return dg.Output(records, metadata={"rows": len(records), "window": window})
+    return dg.Output(records, metadata={"rows": len(records)})
 
 
 def _known_at(targets: pd.DataFrame, batch_key: str) -> pd.DataFrame:
@@ -388,7 +383,23 @@ def _known_at(targets: pd.DataFrame, batch_key: str) -> pd.DataFrame:
     exactly the targets its first run saw, so it reproduces its result."""
     if "partition_key" not in targets.columns:  # a lone partition comes without the column
         return targets
-    return targets[targets["partition_key"] <= batch_key]
+    return _newest_rows(targets[targets["partition_key"] <= batch_key])
+
+
+def _newest_rows(targets: pd.DataFrame) -> pd.DataFrame:
+    """One row per id: an id imported by several batches is an update, the latest batch's row wins."""
+    if "partition_key" not in targets.columns:
+        return targets
+    ordered = targets.sort_values("partition_key", kind="stable")
+    return ordered.drop_duplicates("id", keep="last").sort_index()
+
+
+def _updated_ids(targets: pd.DataFrame) -> set[str]:
+    """Ids that more than one batch imported."""
+    if "partition_key" not in targets.columns:
+        return set()
+    batches_per_id = targets.groupby("id")["partition_key"].nunique()
+    return set(batches_per_id[batches_per_id > 1].index)
 
 
 def _imported_in(targets: pd.DataFrame, batch_key: str) -> pd.DataFrame:

@@ -1,15 +1,20 @@
 """Import batches: which landed rows belong to which batch, decided once and written down.
 
-The operational system writes records to landing tables (sources and feedback stamped with
-`modified_at`, targets with increasing ids). When new rows appear, the import sensor closes a
-batch: it records the window (last `modified_at` and last target id before and after) in
-`em_import_batches` and creates a dynamic partition for it. Every asset of that partition reads
-its rows through the recorded window, so re-materialising a batch months later reads exactly the
-same rows, and a batch is never imported twice.
+The operational system appends records to landing tables, each row stamped with `modified_at`
+(rows landed through `land` without one get the time they landed). When rows appear that no batch
+has imported yet, the import sensor closes a batch: it writes the id and `modified_at` of each of
+those rows to `em_import_batch_rows` under the batch's key and creates a dynamic partition for it.
+"Not imported yet" is an anti-join of the landing table with that record, never a comparison of
+ids or times with a watermark, so ids of any type or shape (`t9` before `t10`, integers) and rows
+committed late are all imported, exactly once. Every asset of a partition reads its rows through
+the record, so re-materialising a batch months later reads exactly the same rows.
+
+An id landed again with a new `modified_at` is an update (an upsert): the newer row is imported in
+a later batch and wins downstream — matching compares it, not the older row.
 """
 
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
@@ -20,99 +25,178 @@ LANDING_SOURCES = "em_landing_sources"
 LANDING_TARGETS = "em_landing_targets"
 LANDING_FEEDBACK = "em_landing_feedback"
 LANDING_TRUTH = "em_landing_truth"  # optional: known true pairs (generated data), for evaluation
-BATCHES = "em_import_batches"
+BATCH_ROWS = "em_import_batch_rows"  # batch_key, landing_table, id, modified_at
+IMPORTED = (LANDING_SOURCES, LANDING_TARGETS)
+STAMPED = (*IMPORTED, LANDING_FEEDBACK)  # tables whose rows carry `modified_at`
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+KEY_FORMAT = "%Y%m%dT%H%M%S%fZ"
 EPOCH = "1970-01-01T00:00:00.000000Z"
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Half-open windows (after, until] over the landing tables."""
+    """A closed import batch and how many landed rows it took from each table."""
 
     batch_key: str
-    sources_after: str
-    sources_until: str
-    targets_after: str
-    targets_until: str
+    sources: int
+    targets: int
 
 
-def land(warehouse: Warehouse, table: str, rows: pd.DataFrame) -> None:
-    """Append rows to a landing table the way the operational system would, with `modified_at`
-    as canonical UTC text so that windows compare correctly on every database."""
+def land(warehouse: Warehouse, table: str, rows: pd.DataFrame, now: datetime | None = None) -> None:
+    """Append rows to a landing table the way the operational system would: ids as text,
+    `modified_at` as canonical UTC text (so it compares correctly on every database), and rows of
+    sources, targets and feedback without one stamped with the time they landed."""
+    if table in STAMPED and "modified_at" not in rows.columns:
+        rows = rows.assign(modified_at=now or datetime.now(UTC))
     if "modified_at" in rows.columns:
         stamps = pd.to_datetime(rows["modified_at"], utc=True, format="ISO8601")
         rows = rows.assign(modified_at=stamps.dt.strftime(TIMESTAMP_FORMAT))
+    ids = [c for c in ("id", "source_id", "target_id") if c in rows.columns]
+    rows = rows.assign(**{c: rows[c].astype("string") for c in ids})
     warehouse.append_rows(table, rows)
 
 
-def landed_watermarks(warehouse: Warehouse) -> tuple[str, str]:
-    """The newest source `modified_at` and the largest target id landed so far."""
-    sources_until = _text(warehouse.max_value(LANDING_SOURCES, "modified_at")) or EPOCH
-    targets_until = _text(warehouse.max_value(LANDING_TARGETS, "id")) or ""
-    return sources_until, targets_until
-
-
-def next_batch(warehouse: Warehouse, previous: Batch | None, now: datetime) -> Batch | None:
-    """The batch covering everything landed since ``previous``, or None when nothing is new."""
-    sources_until, targets_until = landed_watermarks(warehouse)
-    sources_after = previous.sources_until if previous else EPOCH
-    targets_after = previous.targets_until if previous else ""
-    if sources_until <= sources_after and targets_until <= targets_after:
+def close_batch(warehouse: Warehouse, now: datetime) -> Batch | None:
+    """Record every landed source and target row no batch has imported yet as a new batch, or
+    return None when there is none. One closer at a time (the daemon evaluates a sensor's ticks
+    one after another); the record is one append, so a crash leaves the batch whole or absent."""
+    new = {table: _not_yet_imported(warehouse, table) for table in IMPORTED}
+    if not any(len(rows) for rows in new.values()):
         return None
-    return Batch(
-        batch_key=now.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ"),
-        sources_after=sources_after,
-        sources_until=max(sources_until, sources_after),
-        targets_after=targets_after,
-        targets_until=max(targets_until, targets_after),
+    key = _next_key(latest_batch_key(warehouse), now)
+    record = pd.concat(
+        [rows.assign(batch_key=key, landing_table=table) for table, rows in new.items()],
+        ignore_index=True,
+    )[["batch_key", "landing_table", "id", "modified_at"]]
+    warehouse.append_rows(BATCH_ROWS, record.astype("string"))
+    warehouse.ensure_index(BATCH_ROWS, ["landing_table", "id"])
+    warehouse.ensure_index(BATCH_ROWS, ["batch_key"])
+    return Batch(key, len(new[LANDING_SOURCES]), len(new[LANDING_TARGETS]))
+
+
+def _not_yet_imported(warehouse: Warehouse, table: str) -> pd.DataFrame:
+    """(id, modified_at) of the rows of a landing table that no batch has imported: an anti-join."""
+    if not warehouse.table_exists(table):
+        return pd.DataFrame(columns=["id", "modified_at"], dtype="string")
+    version = _version(warehouse, table)
+    recorded = (
+        f"AND NOT EXISTS (SELECT 1 FROM {BATCH_ROWS} r WHERE r.landing_table = :table "
+        f"AND r.id = CAST(l.id AS TEXT) AND r.modified_at = {version})"
+        if warehouse.table_exists(BATCH_ROWS)
+        else ""
     )
+    return warehouse.read_sql(
+        f"SELECT DISTINCT CAST(l.id AS TEXT) AS id, {version} AS modified_at FROM {table} l "
+        f"WHERE l.id IS NOT NULL {recorded}",
+        {"table": table},
+    ).astype("string")
 
 
-def record_batch(warehouse: Warehouse, batch: Batch) -> None:
-    warehouse.append_rows(BATCHES, pd.DataFrame([asdict(batch)]))
+def _version(warehouse: Warehouse, table: str) -> str:
+    """What tells two landed rows of one id apart: their `modified_at` as text ('' if absent)."""
+    if "modified_at" not in warehouse.column_names(table):
+        return "''"
+    return "COALESCE(CAST(l.modified_at AS TEXT), '')"
+
+
+def _next_key(latest: str | None, now: datetime) -> str:
+    """The batch key: the closing time in UTC, after every earlier key even if the clock stepped
+    back, so that keys (and partitions) sort in import order."""
+    moment = now.astimezone(UTC)
+    if latest is not None:
+        after = datetime.strptime(latest, KEY_FORMAT).replace(tzinfo=UTC) + timedelta(
+            microseconds=1
+        )
+        moment = max(moment, after)
+    return moment.strftime(KEY_FORMAT)
+
+
+def latest_batch_key(warehouse: Warehouse) -> str | None:
+    if not warehouse.table_exists(BATCH_ROWS):
+        return None
+    return _text(warehouse.max_value(BATCH_ROWS, "batch_key"))
+
+
+def batch_keys(warehouse: Warehouse) -> list[str]:
+    """Every recorded batch, oldest first."""
+    if not warehouse.table_exists(BATCH_ROWS):
+        return []
+    rows = warehouse.read_sql(f"SELECT DISTINCT batch_key FROM {BATCH_ROWS} ORDER BY batch_key")
+    return [str(key) for key in rows["batch_key"]]
 
 
 def latest_batch(warehouse: Warehouse) -> Batch | None:
-    if not warehouse.table_exists(BATCHES):
-        return None
-    rows = warehouse.read_sql(f"SELECT * FROM {BATCHES} ORDER BY batch_key DESC LIMIT 1")
-    return Batch(**rows.iloc[0].to_dict()) if len(rows) else None
+    key = latest_batch_key(warehouse)
+    return get_batch(warehouse, key) if key else None
 
 
 def get_batch(warehouse: Warehouse, batch_key: str) -> Batch:
-    rows = (
-        warehouse.read_sql(f"SELECT * FROM {BATCHES} WHERE batch_key = :key", {"key": batch_key})
-        if warehouse.table_exists(BATCHES)
-        else pd.DataFrame()
-    )
-    if rows.empty:
-        raise InvalidInputError(
-            f"import batch '{batch_key}' is not recorded in table {BATCHES}; batches are created by "
-            "the em_new_records_sensor"
+    counts = (
+        warehouse.read_sql(
+            f"SELECT landing_table, COUNT(*) AS n FROM {BATCH_ROWS} WHERE batch_key = :key "
+            "GROUP BY landing_table",
+            {"key": batch_key},
         )
-    return Batch(**rows.iloc[0].to_dict())
-
-
-def read_sources(warehouse: Warehouse, batch: Batch) -> pd.DataFrame:
-    return warehouse.read_sql(
-        f"SELECT * FROM {LANDING_SOURCES} WHERE modified_at > :after AND modified_at <= :until "
-        "ORDER BY modified_at",
-        {"after": batch.sources_after, "until": batch.sources_until},
+        if warehouse.table_exists(BATCH_ROWS)
+        else pd.DataFrame(columns=["landing_table", "n"])
     )
+    if counts.empty:
+        raise InvalidInputError(
+            f"import batch '{batch_key}' is not recorded in table {BATCH_ROWS}; batches are "
+            "closed by the em_new_records_sensor (or `ml-platform em run-batch`)"
+        )
+    n = dict(zip(counts["landing_table"], counts["n"].astype(int)))
+    return Batch(batch_key, n.get(LANDING_SOURCES, 0), n.get(LANDING_TARGETS, 0))
 
 
-def read_targets(warehouse: Warehouse, batch: Batch) -> pd.DataFrame:
-    return warehouse.read_sql(
-        f"SELECT * FROM {LANDING_TARGETS} WHERE id > :after AND id <= :until ORDER BY id",
-        {"after": batch.targets_after, "until": batch.targets_until},
+def read_sources(warehouse: Warehouse, batch_key: str) -> pd.DataFrame:
+    return _read_batch_rows(warehouse, LANDING_SOURCES, batch_key)
+
+
+def read_targets(warehouse: Warehouse, batch_key: str) -> pd.DataFrame:
+    return _read_batch_rows(warehouse, LANDING_TARGETS, batch_key)
+
+
+def _read_batch_rows(warehouse: Warehouse, table: str, batch_key: str) -> pd.DataFrame:
+    """The landed rows the batch recorded; of an id landed twice before the batch closed, the
+    newer row (the same row landed twice counts once)."""
+    version = _version(warehouse, table)
+    rows = warehouse.read_sql(
+        f"SELECT l.* FROM {table} l JOIN {BATCH_ROWS} r ON r.landing_table = :table "
+        f"AND r.batch_key = :key AND r.id = CAST(l.id AS TEXT) AND r.modified_at = {version}",
+        {"table": table, "key": batch_key},
     )
+    rows = rows.assign(id=rows["id"].astype("string"))
+    order = ["modified_at", "id"] if "modified_at" in rows.columns else ["id"]
+    newest = rows.sort_values(order, kind="stable").drop_duplicates("id", keep="last")
+    return newest.sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def landed_ids(warehouse: Warehouse, table: str) -> set[str]:
+    """Every id landed in a landing table so far, whether imported yet or not."""
+    if not warehouse.table_exists(table):
+        return set()
+    rows = warehouse.read_sql(f"SELECT DISTINCT CAST(id AS TEXT) AS id FROM {table}")
+    return set(rows["id"].astype(str))
+
+
+def imported_until(warehouse: Warehouse, table: str, batch_key: str) -> set[str]:
+    """Ids of `table` (a landing table) that batches up to and including `batch_key` imported."""
+    if not warehouse.table_exists(BATCH_ROWS):
+        return set()
+    rows = warehouse.read_sql(
+        f"SELECT DISTINCT id FROM {BATCH_ROWS} WHERE landing_table = :table AND batch_key <= :key",
+        {"table": table, "key": batch_key},
+    )
+    return set(rows["id"].astype(str))
 
 
 def unmatched_earlier_sources(warehouse: Warehouse, batch_key: str) -> pd.DataFrame:
-    """Sources imported before this batch that no earlier batch matched.
+    """Sources imported before this batch that no batch has matched since: their newest row only,
+    and none that this batch imports again (its newer row is one of this batch's sources).
 
     A source can land before its target; each later batch retries it against its new targets.
-    Only batches before this one count, so a re-run of a batch sees what its first run saw.
+    Only batches up to this one count, so a re-run of a batch sees what its first run saw.
     """
     if not warehouse.table_exists("em_sources"):
         return pd.DataFrame()
@@ -125,7 +209,15 @@ def unmatched_earlier_sources(warehouse: Warehouse, batch_key: str) -> pd.DataFr
         f"SELECT * FROM em_sources WHERE partition_key < :key {matched} ORDER BY id",
         {"key": batch_key},
     )
-    return rows.drop(columns=["partition_key"])
+    # ids imported more than once (an update): only the row of the newest batch up to this one
+    newest = warehouse.read_sql(
+        "SELECT id, MAX(partition_key) AS newest FROM em_sources WHERE partition_key <= :key "
+        "GROUP BY id HAVING COUNT(*) > 1",
+        {"key": batch_key},
+    )
+    superseded = rows.merge(newest, on="id", how="left")
+    keep = superseded["newest"].isna() | (superseded["partition_key"] == superseded["newest"])
+    return rows[keep.to_numpy()].drop(columns=["partition_key"]).reset_index(drop=True)
 
 
 def imported_ids(warehouse: Warehouse, table: str) -> set[str]:

@@ -4,8 +4,42 @@ Imports stay inside the command: `ml-platform em link` must start in well under 
 """
 
 import argparse
+import json
+import math
 import time
 from pathlib import Path
+
+from ml_platform.core.errors import InvalidInputError
+
+
+def probability(text: str) -> float:
+    """An argparse type: a number from 0 to 1 (NaN would compare false with every score)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a probability from 0 to 1")
+    return value
+
+
+def writable_file(path: str | Path) -> Path:
+    """The output path, checked before any work: not a folder, and its folder creatable."""
+    output = Path(path)
+    if output.is_dir():
+        raise InvalidInputError(
+            f"{output}: is a folder; --output needs a file name, e.g. {output / 'matches.csv'}"
+        )
+    for parent in output.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InvalidInputError(f"{output}: cannot create it, {parent} is a file")
+            break
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InvalidInputError(f"{output}: cannot create its folder ({error.strerror})") from error
+    return output
 
 
 def _link(args: argparse.Namespace) -> int:
@@ -14,6 +48,7 @@ def _link(args: argparse.Namespace) -> int:
     from ml_platform.entity_matching import blocking, linking
 
     started = time.perf_counter()
+    output = writable_file(args.output)
     schema = load_schema(args.schema)
     sources = load_records(args.sources, schema)
     targets = load_records(args.targets, schema)
@@ -32,9 +67,10 @@ def _link(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         one_to_one=args.one_to_one,
     )
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    result.matches.rename(columns={"probability": "score"}).to_csv(output, index=False)
+    try:
+        result.matches.rename(columns={"probability": "score"}).to_csv(output, index=False)
+    except OSError as error:
+        raise InvalidInputError(f"{output}: cannot write it ({error.strerror})") from error
 
     stages = {"loading": loaded, **result.seconds}
     print(
@@ -54,6 +90,76 @@ def _link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _land(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ml_platform.core.settings import build_resources
+    from ml_platform.datasets.records import load_feedback, load_records
+    from ml_platform.entity_matching import batches
+    from ml_platform.entity_matching.resources import MatchingPolicy
+
+    if not (args.sources or args.targets or args.feedback):
+        raise InvalidInputError("em land: give --sources, --targets and/or --feedback")
+    warehouse = build_resources()["warehouse"]
+    schema = MatchingPolicy(schema_path=args.schema).schema()
+    # everything is read and validated before anything lands: a bad file lands nothing
+    frames = {}
+    for table, path in (
+        (batches.LANDING_SOURCES, args.sources),
+        (batches.LANDING_TARGETS, args.targets),
+    ):
+        if path:
+            frames[table] = load_records(path, schema).drop(columns="modified_at", errors="ignore")
+    if args.feedback:
+
+        def known(table: str) -> set[str]:
+            return batches.landed_ids(warehouse, table) | set(
+                frames[table]["id"] if table in frames else []
+            )
+
+        frames[batches.LANDING_FEEDBACK] = load_feedback(
+            args.feedback,
+            source_ids=known(batches.LANDING_SOURCES),
+            target_ids=known(batches.LANDING_TARGETS),
+        ).drop(columns="modified_at", errors="ignore")
+    now = datetime.now(UTC)
+    for table, rows in frames.items():
+        batches.land(warehouse, table, rows, now=now)
+    names = {
+        batches.LANDING_SOURCES: "sources",
+        batches.LANDING_TARGETS: "targets",
+        batches.LANDING_FEEDBACK: "feedback",
+    }
+    print(json.dumps({name: len(frames.get(table, ())) for table, name in names.items()}))
+    return 0
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from ml_platform.core.settings import build_resources, dagster_home
+    from ml_platform.entity_matching import definitions, run_batch
+
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():  # the local instance: SQLite storage in this folder, as the demo's
+        config.write_text("telemetry:\n  enabled: false\n")
+    defs = dg.Definitions.merge(definitions.defs, dg.Definitions(resources=build_resources()))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        outcomes = run_batch.run_batches(defs, instance)
+    for outcome in outcomes:
+        if outcome.error is None:
+            print(json.dumps(outcome.summary()))
+    failed = [o for o in outcomes if o.error is not None]
+    if failed:
+        raise InvalidInputError(
+            "; ".join(f"import batch {o.batch} failed at {o.error}" for o in failed)
+            + " — fix the cause and run `ml-platform em run-batch` again to retry"
+        )
+    return 0
+
+
 def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     em = products.add_parser("em", help="entity matching")
     commands = em.add_subparsers(dest="command", required=True)
@@ -65,6 +171,26 @@ def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     link.add_argument("--schema", help="YAML schema (default: the FEBRL person schema)")
     link.add_argument("--feedback", help="CSV source_id,target_id,label with label 1 or 0")
     link.add_argument("--output", required=True, help="CSV to write the matches to")
-    link.add_argument("--threshold", type=float, default=0.5, help="minimum match probability")
+    link.add_argument(
+        "--threshold", type=probability, default=0.5, help="minimum match probability"
+    )
     link.add_argument("--one-to-one", action="store_true", help="each target matched at most once")
     link.set_defaults(run=_link)
+
+    land = commands.add_parser(
+        "land",
+        help="append records/labels to the configured warehouse's landing tables "
+        "(an id landed again is an update: its newer row wins)",
+    )
+    land.add_argument("--sources", help="CSV of source records (id + attributes)")
+    land.add_argument("--targets", help="CSV of target records (id + attributes)")
+    land.add_argument("--feedback", help="CSV source_id,target_id,label with label 1 or 0")
+    land.add_argument("--schema", help="YAML schema (default: the FEBRL person schema)")
+    land.set_defaults(run=_land)
+
+    run = commands.add_parser(
+        "run-batch",
+        help="close the next import batch and materialize it as the sensor and job would; "
+        'prints {"batch": …, "sources": n, "targets": n, "matches": n}',
+    )
+    run.set_defaults(run=_run_batch)

@@ -20,6 +20,7 @@ class MatchingPolicy(dg.ConfigurableResource):
     review_queue_size: int = 100
     retrain_after_labels: int = 50  # new feedback rows that trigger a retrain
     max_training_pairs: int = 2_000_000  # EM sees at most this many pairs (a seeded sample)
+    max_batch_attempts: int = 3  # runs of one import batch before the sensor stops retrying it
 
     def schema(self) -> RecordSchema:
         return load_schema(self.schema_path)

@@ -1,5 +1,7 @@
-"""What starts entity-matching runs: new landed records (a new import batch) and enough new feedback."""
+"""What starts entity-matching runs: new landed records (a new import batch), batches whose runs
+did not succeed, and enough new feedback."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -10,35 +12,98 @@ from ml_platform.entity_matching.assets import import_batches
 from ml_platform.entity_matching.jobs import BATCH_ASSETS, entity_matching_job
 from ml_platform.entity_matching.resources import MatchingPolicy
 
+# A batch is done when the last assets of its graph are stored for it.
+FINAL_ASSETS = (dg.AssetKey("em_matches"), dg.AssetKey("em_review_queue"))
+FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """Recorded batches without stored matches: to run (key → earlier attempts) or given up on."""
+
+    to_run: dict[str, int]
+    given_up: list[str]
+
+
+def unfinished_batches(
+    instance: dg.DagsterInstance, warehouse: Warehouse, max_attempts: int
+) -> Unfinished:
+    """Batches whose runs did not succeed (failed, cancelled, killed, or never started) and none
+    is queued or running. Only batches this instance knows, plus the latest recorded one (a tick
+    that crashed after recording it never asked for its run); a new instance does not redo history.
+
+    A run killed with its process stays STARTED until something notices: in production the
+    daemon's run monitoring marks it failed (deploy/dagster.yaml), locally `em run-batch` does.
+    """
+    keys = batches.batch_keys(warehouse)
+    known = set(instance.get_dynamic_partitions(import_batches.name))
+    candidates = [key for key in keys if key in known] + (
+        [keys[-1]] if keys and keys[-1] not in known else []
+    )
+    done = set.intersection(*(instance.get_materialized_partitions(a) for a in FINAL_ASSETS))
+    to_run, given_up = {}, []
+    for key in candidates:
+        if key in done:
+            continue
+        tried = instance.get_runs(
+            filters=dg.RunsFilter(
+                job_name=entity_matching_job.name, tags={"dagster/partition": key}
+            )
+        )
+        if any(run.status not in FINISHED for run in tried):
+            continue
+        if len(tried) >= max_attempts:
+            given_up.append(key)
+        else:
+            to_run[key] = len(tried)
+    return Unfinished(to_run, given_up)
+
 
 @dg.sensor(
     job=entity_matching_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def em_new_records_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
-    """Closes an import batch when sources or targets landed since the last one, and runs it.
+def em_new_records_sensor(
+    context: dg.SensorEvaluationContext, warehouse: Warehouse, policy: MatchingPolicy
+):
+    """Closes an import batch when rows landed that no batch has imported, and runs every batch
+    whose runs did not succeed (up to the policy's `max_batch_attempts` runs each).
 
-    The last recorded batch (in the warehouse, where the batches live) is where the next one
-    starts, so rows go into exactly one batch and never cause a second run request, even for a
-    new Dagster instance; the sensor cursor mirrors it for the UI.
+    The batches recorded in the warehouse are the source of truth, so rows go into exactly one
+    batch even for a new Dagster instance; the sensor cursor mirrors the latest for the UI.
     """
-    previous = batches.latest_batch(warehouse)
-    batch = batches.next_batch(warehouse, previous, datetime.now(UTC))
-    if batch is None:
-        return dg.SkipReason("no source or target rows landed since the last batch")
-    batches.record_batch(warehouse, batch)
+    closed = batches.close_batch(warehouse, datetime.now(UTC))
+    unfinished = unfinished_batches(context.instance, warehouse, policy.max_batch_attempts)
+    for key in unfinished.given_up:
+        context.log.warning(
+            f"import batch {key} failed {policy.max_batch_attempts} runs; not retried again: "
+            "fix the cause, then materialize the partition by hand"
+        )
+    if not unfinished.to_run:
+        given_up = f" ({len(unfinished.given_up)} batch(es) given up on)" * bool(
+            unfinished.given_up
+        )
+        return dg.SkipReason(
+            f"no rows landed since the last batch and no batch waits for a run{given_up}"
+        )
     # the first batch has no model to score with: that run trains one (on everything)
     model_exists = context.instance.get_latest_materialization_event(dg.AssetKey("em_model"))
     selection = BATCH_ASSETS if model_exists else None
+    known = set(context.instance.get_dynamic_partitions(import_batches.name))
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=batch.batch_key, partition_key=batch.batch_key, asset_selection=selection
+                run_key=key if attempts == 0 else f"{key}-attempt-{attempts + 1}",
+                partition_key=key,
+                asset_selection=selection,
             )
+            for key, attempts in unfinished.to_run.items()
         ],
-        dynamic_partitions_requests=[import_batches.build_add_request([batch.batch_key])],
-        cursor=batch.batch_key,
+        dynamic_partitions_requests=[
+            import_batches.build_add_request([k for k in unfinished.to_run if k not in known])
+        ],
+        cursor=closed.batch_key if closed else batches.latest_batch_key(warehouse),
     )
 
 

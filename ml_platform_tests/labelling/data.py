@@ -140,7 +140,8 @@ def land_pairs(warehouse: Warehouse, pairs: int = 12, seed: int = 5) -> pd.DataF
         explanation="date_of_birth exact +7.5; surname ≥0.88 +2.9; address_2 ≥0.75 -1.4",
     )
     warehouse.replace_rows("em_review_queue", queue, BATCH)
-    batches.record_batch(
-        warehouse, batches.Batch(BATCH, batches.EPOCH, stamp, "", str(dataset.targets["id"].max()))
-    )
+    # the batch these rows came from, recorded as the import sensor records it (key = BATCH)
+    batches.land(warehouse, batches.LANDING_SOURCES, dataset.sources.assign(modified_at=stamp))
+    batches.land(warehouse, batches.LANDING_TARGETS, dataset.targets.assign(modified_at=stamp))
+    batches.close_batch(warehouse, datetime(2026, 11, 1, tzinfo=UTC))
     return queue
