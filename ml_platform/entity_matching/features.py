@@ -118,6 +118,8 @@ def _cpdist(a: pd.Series, b: pd.Series, scorer) -> np.ndarray:
 def _measure(measure: str, a: pd.Series, b: pd.Series, kind: str) -> np.ndarray:
     if measure in _SCORERS:
         return _cpdist(a, b, _SCORERS[measure])
+    if a.isna().all() or b.isna().all():  # a column empty on one side: no evidence, nothing to fit
+        return np.full(len(a), np.nan)
     if measure == "phonetic":
         return (normalise.phonetic(a) == normalise.phonetic(b)).fillna(False).to_numpy(float)
     if measure == "token_set":
