@@ -37,6 +37,9 @@ def test_production_instance_keeps_runs_events_and_schedules_in_postgres(product
         assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
         assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 10
         assert not instance.telemetry_enabled
+        # a run whose worker died is marked failed and started again, not left STARTED
+        assert instance.run_monitoring_enabled
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
         assert instance.get_run_by_id(result.run_id).status == dg.DagsterRunStatus.SUCCESS
         materialization = instance.get_latest_materialization_event(dg.AssetKey("tiny"))
         assert materialization.run_id == result.run_id

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from ml_platform.core import runs
 from ml_platform.core.catalog import DataCatalog
@@ -13,12 +14,13 @@ from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
 from ml_platform.datasets.person_generator import generate_person_records
 from ml_platform.entity_matching import batches
 from ml_platform.entity_matching import definitions as entity_matching
+from ml_platform.entity_matching.resources import MatchingPolicy
 from ml_platform.entity_matching.sensors import em_new_records_sensor
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def local_definitions(warehouse: Warehouse, store_path) -> dg.Definitions:
+def local_definitions(warehouse: Warehouse, store_path, **policy) -> dg.Definitions:
     """The product on `warehouse` with files for objects and no catalog, as `ml-platform` runs it."""
     store = ObjectStore(base_uri=str(store_path))
     resources = {
@@ -29,7 +31,8 @@ def local_definitions(warehouse: Warehouse, store_path) -> dg.Definitions:
         "catalog": DataCatalog(),
     }
     return dg.Definitions.merge(
-        entity_matching.build_definitions(), dg.Definitions(resources=resources)
+        entity_matching.build_definitions(MatchingPolicy(**policy)),
+        dg.Definitions(resources=resources),
     )
 
 
@@ -108,3 +111,55 @@ def test_a_relanded_target_and_source_replace_their_earlier_rows_downstream(plat
     matches = warehouse.read_table("em_matches").sort_values("partition_key")
     latest_match = matches.drop_duplicates("source_id", keep="last").set_index("source_id")
     assert latest_match.loc["t3", "target_id"] == "t3"
+
+
+def land_with_a_bad_date(warehouse: Warehouse, people) -> str:
+    """All records, one source with a date of birth that is not a date; that source's id."""
+    targets, sources = renumbered(people, [f"t{i}" for i in range(1, 21)])
+    bad = sources["id"].iloc[0]
+    sources = sources.assign(
+        date_of_birth=sources["date_of_birth"].where(sources["id"] != bad, "yesterday")
+    )
+    batches.land(warehouse, batches.LANDING_TARGETS, targets.assign(modified_at=START))
+    batches.land(warehouse, batches.LANDING_SOURCES, sources.assign(modified_at=START))
+    return bad
+
+
+def test_a_batch_whose_run_failed_is_run_again_by_the_next_tick(platform, people):
+    defs, instance, warehouse = platform
+    bad = land_with_a_bad_date(warehouse, people)
+    failed = runs.tick(em_new_records_sensor, defs, instance, raise_on_error=False)
+    assert not failed.runs[0].success
+    # someone corrects the row in the landing table; nothing new lands
+    with warehouse.engine().begin() as conn:
+        conn.execute(
+            sa.text(
+                f"UPDATE {batches.LANDING_SOURCES} SET date_of_birth = '19800101' WHERE id = :id"
+            ),
+            {"id": bad},
+        )
+
+    retried = runs.tick(em_new_records_sensor, defs, instance)
+
+    assert [r.partition_key for r in retried.requests] == [failed.requests[0].partition_key]
+    assert retried.requests[0].run_key != failed.requests[0].run_key
+    assert retried.runs[0].success
+    assert len(warehouse.read_table("em_matches")) > 0
+    assert runs.tick(em_new_records_sensor, defs, instance).skipped
+
+
+def test_a_batch_that_keeps_failing_is_given_up_after_max_batch_attempts(
+    warehouse, tmp_path, people
+):
+    defs = local_definitions(warehouse, tmp_path / "store", max_batch_attempts=2)
+    land_with_a_bad_date(warehouse, people)
+    with dg.instance_for_test() as instance:
+        attempts = [
+            runs.tick(em_new_records_sensor, defs, instance, raise_on_error=False) for _ in range(3)
+        ]
+        tried = instance.get_runs()
+
+    assert [len(t.runs) for t in attempts] == [1, 1, 0]
+    assert not any(run.success for t in attempts for run in t.runs)
+    assert "1 batch(es) given up on" in attempts[2].skipped
+    assert len(tried) == 2

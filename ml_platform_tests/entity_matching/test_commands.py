@@ -1,87 +1,16 @@
 """`ml-platform em land / run-batch / link` as a person with files uses them, on both backends."""
 
-import json
-import uuid
-
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from ml_platform.cli import main
-from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.person_generator import generate_person_records
+from ml_platform_tests.entity_matching.commands import land, run_batch, write
 
 
-@pytest.fixture(scope="module")
-def people():
-    """20 targets with ids 1…20 and their corrupted copies as sources with ids 101…120."""
-    dataset = generate_person_records(20, 20, seed=11, feedback_size=0)
-    number = dict(zip(dataset.targets["id"], range(1, 21)))
-    targets = dataset.targets.assign(id=range(1, 21)).drop(columns="modified_at", errors="ignore")
-    sources = dataset.sources.merge(dataset.truth, left_on="id", right_on="source_id")
-    sources = sources.assign(id=sources["target_id"].map(number) + 100)
-    return targets, sources[["id", *targets.columns[1:]]]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def configured(request, tmp_path, monkeypatch) -> Warehouse:
-    """The local deployment's settings pointed at a warehouse of the backend; its Warehouse."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-        warehouse = Warehouse(url=url)
-    else:
-        base = request.getfixturevalue("postgres_url")
-        schema = f"test_{uuid.uuid4().hex[:12]}"
-        warehouse = Warehouse(url=base, db_schema=schema)
-        with warehouse.engine().begin() as conn:
-            conn.execute(sa.schema.CreateSchema(schema))
-        url = f"{base}?options=-csearch_path%3D{schema}"
-        request.addfinalizer(lambda: _drop(warehouse))
-    monkeypatch.setenv("ML_PLATFORM_WAREHOUSE_URL", url)
-    monkeypatch.setenv("ML_PLATFORM_HOME", str(tmp_path))
-    monkeypatch.setenv("ML_PLATFORM_ENV", "local")
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.delenv("ML_PLATFORM_STORAGE_URI", raising=False)
-    return warehouse
-
-
-def _drop(warehouse: Warehouse) -> None:
-    with warehouse.engine().begin() as conn:
-        conn.execute(sa.schema.DropSchema(warehouse.db_schema, cascade=True))
-    warehouse.engine().dispose()
-
-
-def write(tmp_path, name: str, frame: pd.DataFrame) -> str:
-    path = tmp_path / name
-    frame.to_csv(path, index=False)
-    return str(path)
-
-
-def run_batch(capsys) -> dict:
-    assert main(["em", "run-batch"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1, lines
-    return json.loads(lines[0])
-
-
-def land(tmp_path, capsys, sources: pd.DataFrame, targets: pd.DataFrame) -> dict:
-    name = uuid.uuid4().hex[:6]
-    code = main(
-        [
-            "em",
-            "land",
-            "--sources",
-            write(tmp_path, f"sources_{name}.csv", sources),
-            "--targets",
-            write(tmp_path, f"targets_{name}.csv", targets),
-        ]
-    )
-    assert code == 0
-    return json.loads(capsys.readouterr().out)
-
-
-def test_land_and_run_batch_import_ids_1_to_9_then_10_to_20(configured, people, tmp_path, capsys):
-    targets, sources = people
+def test_land_and_run_batch_import_ids_1_to_9_then_10_to_20(
+    configured, numbered_people, tmp_path, capsys
+):
+    targets, sources = numbered_people
     first, second = targets[targets["id"] <= 9], targets[targets["id"] >= 10]
 
     assert land(tmp_path, capsys, sources[sources["id"] <= 109], first)["targets"] == 9
@@ -98,8 +27,8 @@ def test_land_and_run_batch_import_ids_1_to_9_then_10_to_20(configured, people, 
     assert sorted(imported["id"].astype(int)) == list(range(1, 21))
 
 
-def test_landing_an_id_again_updates_its_record(configured, people, tmp_path, capsys):
-    targets, sources = people
+def test_landing_an_id_again_updates_its_record(configured, numbered_people, tmp_path, capsys):
+    targets, sources = numbered_people
     land(tmp_path, capsys, sources, targets)
     run_batch(capsys)
 
@@ -116,8 +45,8 @@ def test_landing_an_id_again_updates_its_record(configured, people, tmp_path, ca
     assert latest.loc["103", "target_id"] == "3"
 
 
-def test_land_refuses_a_bad_file_and_lands_nothing(configured, people, tmp_path, capsys):
-    targets, sources = people
+def test_land_refuses_a_bad_file_and_lands_nothing(configured, numbered_people, tmp_path, capsys):
+    targets, sources = numbered_people
     broken = sources.assign(date_of_birth=["yesterday"] + list(sources["date_of_birth"][1:]))
 
     code = main(
@@ -138,8 +67,8 @@ def test_land_refuses_a_bad_file_and_lands_nothing(configured, people, tmp_path,
 
 
 @pytest.fixture
-def two_files(people, tmp_path) -> list[str]:
-    targets, sources = people
+def two_files(numbered_people, tmp_path) -> list[str]:
+    targets, sources = numbered_people
     return [
         "--sources",
         write(tmp_path, "sources.csv", sources),
@@ -167,8 +96,10 @@ def test_link_refuses_an_output_that_is_a_folder_or_under_a_file(two_files, tmp_
     assert f"{a_file} is a file" in capsys.readouterr().err
 
 
-def test_link_with_a_column_empty_in_every_record_matches_on_the_others(people, tmp_path, capsys):
-    targets, sources = people
+def test_link_with_a_column_empty_in_every_record_matches_on_the_others(
+    numbered_people, tmp_path, capsys
+):
+    targets, sources = numbered_people
     blank = {"address_2": ""}
     output = tmp_path / "matches.csv"
     code = main(
