@@ -374,7 +374,10 @@ def _explained(
 
 
 def _validated(rows: pd.DataFrame, table: str, policy: MatchingPolicy) -> dg.Output[pd.DataFrame]:
-    records = validate_records(rows, policy.schema(), f"table {table}")
+    schema = policy.schema()
+    if rows.empty:  # e.g. a batch of targets only: no rows, so no columns to check either
+        rows = rows.reindex(columns=[schema.id_column, *schema.columns])
+    records = validate_records(rows, schema, f"table {table}")
     return dg.Output(records, metadata={"rows": len(records)})
 
 

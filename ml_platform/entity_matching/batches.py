@@ -26,6 +26,7 @@ LANDING_TARGETS = "em_landing_targets"
 LANDING_FEEDBACK = "em_landing_feedback"
 LANDING_TRUTH = "em_landing_truth"  # optional: known true pairs (generated data), for evaluation
 BATCH_ROWS = "em_import_batch_rows"  # batch_key, landing_table, id, modified_at
+LEGACY_BATCHES = "em_import_batches"  # windows over ids/modified_at, before em_import_batch_rows
 IMPORTED = (LANDING_SOURCES, LANDING_TARGETS)
 STAMPED = (*IMPORTED, LANDING_FEEDBACK)  # tables whose rows carry `modified_at`
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -60,24 +61,55 @@ def close_batch(warehouse: Warehouse, now: datetime) -> Batch | None:
     """Record every landed source and target row no batch has imported yet as a new batch, or
     return None when there is none. One closer at a time (the daemon evaluates a sensor's ticks
     one after another); the record is one append, so a crash leaves the batch whole or absent."""
+    if not warehouse.table_exists(BATCH_ROWS) and warehouse.table_exists(LEGACY_BATCHES):
+        _record_legacy_imports(warehouse)
     new = {table: _not_yet_imported(warehouse, table) for table in IMPORTED}
     if not any(len(rows) for rows in new.values()):
         return None
     key = _next_key(latest_batch_key(warehouse), now)
-    record = pd.concat(
-        [rows.assign(batch_key=key, landing_table=table) for table, rows in new.items()],
-        ignore_index=True,
-    )[["batch_key", "landing_table", "id", "modified_at"]]
-    warehouse.append_rows(BATCH_ROWS, record.astype("string"))
+    record = pd.DataFrame(
+        [
+            (key, table, str(id_), str(version))
+            for table, rows in new.items()
+            for id_, version in zip(rows["id"], rows["modified_at"])
+        ],
+        columns=["batch_key", "landing_table", "id", "modified_at"],
+    )
+    warehouse.append_rows(BATCH_ROWS, record)
     warehouse.ensure_index(BATCH_ROWS, ["landing_table", "id"])
     warehouse.ensure_index(BATCH_ROWS, ["batch_key"])
     return Batch(key, len(new[LANDING_SOURCES]), len(new[LANDING_TARGETS]))
 
 
+def _record_legacy_imports(warehouse: Warehouse) -> None:
+    """A deployment upgraded from watermark windows: what its batches imported is in
+    `em_sources`/`em_targets`, so record that, or the first new batch would import it all again."""
+    imported = {LANDING_SOURCES: "em_sources", LANDING_TARGETS: "em_targets"}
+    frames = []
+    for landing, table in imported.items():
+        if not warehouse.table_exists(table):
+            continue
+        version = (
+            "COALESCE(CAST(modified_at AS TEXT), '')"
+            if "modified_at" in warehouse.column_names(table)
+            else "''"
+        )
+        frames.append(
+            warehouse.read_sql(
+                f"SELECT partition_key AS batch_key, :landing AS landing_table, "
+                f"CAST(id AS TEXT) AS id, {version} AS modified_at FROM {table}",
+                {"landing": landing},
+            )
+        )
+    if frames:
+        # plain str columns: astype("string") of the concatenation corrupts values under pyarrow
+        warehouse.append_rows(BATCH_ROWS, pd.concat(frames, ignore_index=True).astype(str))
+
+
 def _not_yet_imported(warehouse: Warehouse, table: str) -> pd.DataFrame:
     """(id, modified_at) of the rows of a landing table that no batch has imported: an anti-join."""
     if not warehouse.table_exists(table):
-        return pd.DataFrame(columns=["id", "modified_at"], dtype="string")
+        return pd.DataFrame(columns=["id", "modified_at"])
     version = _version(warehouse, table)
     recorded = (
         f"AND NOT EXISTS (SELECT 1 FROM {BATCH_ROWS} r WHERE r.landing_table = :table "
@@ -89,7 +121,7 @@ def _not_yet_imported(warehouse: Warehouse, table: str) -> pd.DataFrame:
         f"SELECT DISTINCT CAST(l.id AS TEXT) AS id, {version} AS modified_at FROM {table} l "
         f"WHERE l.id IS NOT NULL {recorded}",
         {"table": table},
-    ).astype("string")
+    )
 
 
 def _version(warehouse: Warehouse, table: str) -> str:
@@ -160,6 +192,8 @@ def read_targets(warehouse: Warehouse, batch_key: str) -> pd.DataFrame:
 def _read_batch_rows(warehouse: Warehouse, table: str, batch_key: str) -> pd.DataFrame:
     """The landed rows the batch recorded; of an id landed twice before the batch closed, the
     newer row (the same row landed twice counts once)."""
+    if not warehouse.table_exists(table):  # nothing of this kind has landed yet
+        return pd.DataFrame({"id": pd.Series(dtype="string")})
     version = _version(warehouse, table)
     rows = warehouse.read_sql(
         f"SELECT l.* FROM {table} l JOIN {BATCH_ROWS} r ON r.landing_table = :table "

@@ -101,7 +101,9 @@ def em_new_records_sensor(
             for key, attempts in unfinished.to_run.items()
         ],
         dynamic_partitions_requests=[
-            import_batches.build_add_request([k for k in unfinished.to_run if k not in known])
+            import_batches.build_add_request(new_keys)
+            for new_keys in [[k for k in unfinished.to_run if k not in known]]
+            if new_keys
         ],
         cursor=closed.batch_key if closed else batches.latest_batch_key(warehouse),
     )

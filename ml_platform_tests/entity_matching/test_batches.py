@@ -163,3 +163,27 @@ def test_a_batch_that_keeps_failing_is_given_up_after_max_batch_attempts(
     assert not any(run.success for t in attempts for run in t.runs)
     assert "1 batch(es) given up on" in attempts[2].skipped
     assert len(tried) == 2
+
+
+def test_an_upgraded_deployment_does_not_import_its_earlier_batches_again(warehouse, people):
+    """Batches recorded as watermark windows (before em_import_batch_rows) keep their rows."""
+    targets, sources = renumbered(people, [f"t{i}" for i in range(1, 21)])
+    old = "20261101T000000000000Z"
+    stamp = "2026-11-01T00:00:00.000000Z"
+    for landing, imported, rows in (
+        (batches.LANDING_TARGETS, "em_targets", targets.iloc[:9]),
+        (batches.LANDING_SOURCES, "em_sources", sources.iloc[:5]),
+    ):
+        batches.land(warehouse, landing, rows.assign(modified_at=stamp))
+        warehouse.replace_rows(imported, rows.assign(modified_at=stamp), old)
+    legacy = pd.DataFrame([{"batch_key": old, "targets_after": "", "targets_until": "t9"}])
+    warehouse.append_rows(batches.LEGACY_BATCHES, legacy)
+    batches.land(warehouse, batches.LANDING_TARGETS, targets.iloc[9:].assign(modified_at=stamp))
+
+    batch = batches.close_batch(warehouse, START + timedelta(days=30))
+
+    assert (batch.sources, batch.targets) == (0, 11)
+    assert batches.batch_keys(warehouse) == [old, batch.batch_key]
+    assert set(batches.read_targets(warehouse, batch.batch_key)["id"]) == {
+        f"t{i}" for i in range(10, 21)
+    }
