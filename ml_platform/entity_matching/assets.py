@@ -91,7 +91,7 @@ def em_feedback(warehouse: Warehouse) -> dg.Output[pd.DataFrame]:
 def em_target_blocks(
     warehouse: Warehouse, policy: MatchingPolicy, em_targets: pd.DataFrame
 ) -> dg.Output[pd.DataFrame]:
-    """The cumulative block index of all targets; each run keys only the targets not yet in it."""
+    """The cumulative block index of all targets; each run keys only new and updated targets."""
     index = _stored_table(warehouse, "em_target_blocks")
     updated = _updated_ids(em_targets)  # landed again: keyed anew from their newest row
     index = index[~index["id"].isin(updated)] if len(index) else index
