@@ -11,6 +11,7 @@ before new ones, so k-fold labelling finishes items instead of spreading thin.
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,9 @@ from ml_platform.labelling.agreement import resolved_label
 from ml_platform.tweets.tables import TweetTables
 
 SIMILAR_AT = 80  # rapidfuzz ratio (0-100) from which differing values count as near misses
+# ASCII digits only (`str.isdigit` also takes '²'), and no more than a BIGINT holds
+_TWEET_ID = re.compile(r"[0-9]{1,19}")
+_MAX_TWEET_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ class TweetQueue:
         )
 
     def view(self, item_id: str) -> ItemView | None:
-        if not item_id.isdigit() or len(item_id) > 19:
+        if not _TWEET_ID.fullmatch(item_id) or int(item_id) > _MAX_TWEET_ID:
             return None
         found = sources.tweet(self.warehouse, self.names, int(item_id))
         if found is None:

@@ -8,7 +8,8 @@ published contracts. The tweet tables' names come from the tweet product itself
   the model's probabilities from `<prefix>classified_tweets_<version>`; labels go to
   `<prefix>golden_labels` (tweet_id, label, annotator, labelled_at, source, note), one row per
   judgement, a correction being a newer row by the same annotator. The dashboard reads
-  `<prefix>ai_tweets_<version>` and `<prefix>tweet_urls_<version>`.
+  `<prefix>ai_tweets_<version>` and `<prefix>tweet_urls_<version>` (each link row carrying its
+  tweet's `created_at`), and adds indexes by time to them (`dashboard.dashboard_indexes`).
 - Entity matching (`ml_platform/entity_matching/batches.py`, `assets.py`): pairs come from
   `em_review_queue` (source_id, target_id, probability, explanation; a partition per batch), the
   records from `em_sources` / `em_targets`, each pair's explanation from the queue; labels land in
@@ -57,6 +58,17 @@ def fetch(warehouse: Warehouse, sql: str, **params: Any) -> list[dict[str, Any]]
         return [dict(row) for row in conn.execute(statement, params).mappings()]
 
 
+def epoch_bucket(warehouse: Warehouse, column: str, seconds: int) -> str:
+    """SQL for the number of the `seconds`-long bucket since 1970 that a timestamp column falls
+    in, so the database groups rows and only the bucket counts travel. SQLite keeps timestamps
+    as UTC text, which `strftime('%s')` reads; `seconds` is an int, never caller text."""
+    seconds = int(seconds)
+    if warehouse.engine().dialect.name == "sqlite":
+        return f"(CAST(strftime('%s', {column}) AS INTEGER) / {seconds})"
+    # date_part is double precision: EXTRACT's numeric made counting a week 1.7 times slower
+    return f"FLOOR(date_part('epoch', {column}) / {seconds})"
+
+
 def utc(value: Any) -> datetime | None:
     """Drivers return timestamps with (PostgreSQL) or without (SQLite, stored as UTC) an offset."""
     if value is None:
@@ -84,14 +96,17 @@ def tweet_candidates(warehouse: Warehouse, names: TweetTables) -> pd.DataFrame:
     if not tables:
         return pd.DataFrame({"item_id": pd.Series(dtype="str"), "probability": []})
     union = " UNION ".join(f"SELECT tweet_id FROM {quoted(warehouse, t)}" for t in tables)
+    # every column qualified: after a classification both sides have a tweet_id, and SQLite
+    # calls a bare one ambiguous
     if warehouse.table_exists(names.classified):
         sql = (
             f"SELECT t.tweet_id, c.probability FROM ({union}) t "
-            f"LEFT JOIN {quoted(warehouse, names.classified)} c ON c.tweet_id = t.tweet_id"
+            f"LEFT JOIN {quoted(warehouse, names.classified)} c ON c.tweet_id = t.tweet_id "
+            "ORDER BY t.tweet_id, c.model_version"
         )
     else:
-        sql = f"SELECT t.tweet_id, NULL AS probability FROM ({union}) t"
-    rows = fetch(warehouse, sql + " ORDER BY tweet_id")
+        sql = f"SELECT t.tweet_id, NULL AS probability FROM ({union}) t ORDER BY t.tweet_id"
+    rows = fetch(warehouse, sql)
     frame = pd.DataFrame(rows, columns=["tweet_id", "probability"])
     # a tweet classified by several model versions: the newest probability is the one to trust
     frame = frame.drop_duplicates("tweet_id", keep="last")

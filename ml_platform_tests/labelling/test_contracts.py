@@ -1,7 +1,7 @@
 """The labelling app reads and writes other products' tables by their contracts: these tests fail
 when a product changes what its readers accept."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -61,14 +61,25 @@ def test_the_dashboard_reads_the_tweet_products_tables_on_both_backends(warehous
     assert svg.startswith("<svg") and svg.count("<rect") == len(board.hourly)
 
 
-def test_hourly_counts_include_empty_hours():
-    stamps = pd.Series(
-        pd.to_datetime(["2026-11-01T08:10Z", "2026-11-01T08:50Z", "2026-11-01T10:05Z"])
-    )
-    counts = dashboard.hourly_counts(
-        stamps, datetime(2026, 11, 1, 8, tzinfo=UTC), datetime(2026, 11, 1, 11, tzinfo=UTC)
-    )
+def test_bucket_counts_include_empty_buckets():
+    hour = 3600
+    start = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    rows = [{"bucket": int(start.timestamp()) // hour, "n": 2},
+            {"bucket": int(start.timestamp()) // hour + 2, "n": 1}]  # fmt: skip
+    counts = dashboard.bucket_counts(rows, start, start + timedelta(hours=3), timedelta(hours=1))
     assert counts.tolist() == [2, 0, 1, 0]
+    assert counts.index[0] == pd.Timestamp("2026-11-01T08:00Z")
+
+
+def test_the_database_counts_tweets_per_bucket_on_both_backends(warehouse):
+    frame = data.tweets(40)
+    data.land_tweets(warehouse, frame)
+    ai = frame[frame["probability"] >= 0.5]
+    since, until = data.START, data.START + timedelta(hours=12)
+    board = dashboard.load(warehouse, TweetTables(), min_probability=0.5, since=since, until=until)
+    expected = ai.groupby(ai["created_at"].dt.floor("h")).size()
+    assert board.hourly[board.hourly > 0].to_dict() == expected.to_dict()
+    assert len(board.hourly) == 13 and board.total == len(ai)
 
 
 def test_tokens_come_as_name_token_entries_and_bad_ones_are_named():
