@@ -14,11 +14,17 @@ published contracts. The tweet tables' names come from the tweet product itself
   `em_review_queue` (source_id, target_id, probability, explanation; a partition per batch), the
   records from `em_sources` / `em_targets`, each pair's explanation from the queue; labels land in
   `em_landing_feedback` (source_id, target_id, label 1/0, modified_at as UTC text), which
-  `em_feedback_sensor` counts to request a retrain and `em_feedback` imports.
+  `em_feedback_sensor` counts to request a retrain and `em_feedback` imports. A label people
+  took back (an undo) lands as a **withdrawal**: the same pair with label NULL and a newer
+  modified_at. The importer must treat it as the pair's latest row like any other (the latest
+  modified_at wins), so the pair ends up with no label: training sees it as unlabelled. The UI
+  keeps its own copy of every row it lands (`labelling_published_feedback`) and withdraws only
+  a label that is both its own and the pair's latest.
 
 Every value is a bound parameter; table names are built from validated settings and quoted.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +38,7 @@ REVIEW_QUEUE = "em_review_queue"
 SOURCES = "em_sources"
 TARGETS = "em_targets"
 LANDING_FEEDBACK = "em_landing_feedback"
+PUBLISHED_FEEDBACK = "labelling_published_feedback"  # the rows this UI landed, and only those
 FEEDBACK_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the landing tables' canonical modified_at
 RECORD_META_COLUMNS = ("id", "modified_at", "partition_key")
 TWEET_COLUMNS = ("tweet_id", "created_at", "user_screen_name", "text", "lang", "entity_urls")
@@ -228,35 +235,54 @@ def record(warehouse: Warehouse, table: str, record_id: str) -> dict[str, Any] |
     return {k: v for k, v in rows[0].items() if k not in RECORD_META_COLUMNS}
 
 
-def latest_feedback(warehouse: Warehouse, source_id: str, target_id: str) -> int | None:
-    if not warehouse.table_exists(LANDING_FEEDBACK):
+@dataclass(frozen=True)
+class LandedFeedback:
+    label: int | None  # None: withdrawn
+    modified_at: str
+
+
+def latest_feedback(
+    warehouse: Warehouse, source_id: str, target_id: str, *, ours: bool = False
+) -> LandedFeedback | None:
+    """The pair's latest row in `em_landing_feedback` — or with `ours`, the latest this UI
+    landed (`PUBLISHED_FEEDBACK`); None when there is none."""
+    table = PUBLISHED_FEEDBACK if ours else LANDING_FEEDBACK
+    if not warehouse.table_exists(table):
         return None
     rows = fetch(
         warehouse,
-        f"SELECT label FROM {quoted(warehouse, LANDING_FEEDBACK)} "
+        f"SELECT label, modified_at FROM {quoted(warehouse, table)} "
         "WHERE source_id = :source AND target_id = :target ORDER BY modified_at DESC LIMIT 1",
         source=source_id,
         target=target_id,
     )
-    return int(rows[0]["label"]) if rows else None
+    if not rows:
+        return None
+    label = rows[0]["label"]
+    return LandedFeedback(
+        None if label is None or pd.isna(label) else int(label), str(rows[0]["modified_at"])
+    )
 
 
 def add_feedback(
-    warehouse: Warehouse, source_id: str, target_id: str, label: int, at: datetime
+    warehouse: Warehouse, source_id: str, target_id: str, label: int | None, at: datetime
 ) -> None:
-    warehouse.append_rows(
-        LANDING_FEEDBACK,
-        pd.DataFrame(
-            {
-                "source_id": pd.Series([source_id], dtype="str"),
-                "target_id": pd.Series([target_id], dtype="str"),
-                "label": pd.Series([label], dtype="Int64"),  # None withdraws the label
-                "modified_at": pd.Series(
-                    [at.astimezone(UTC).strftime(FEEDBACK_TIME_FORMAT)], dtype="str"
-                ),
-            }
-        ),
+    """Land a pair's label, or with `label=None` a withdrawal: a row whose label is NULL and
+    whose `modified_at` is newer than the label it takes back (see the module docstring). The
+    same row then goes to this UI's own record (after: a crash in between leaves a label the
+    UI will not withdraw, never one it withdraws wrongly)."""
+    row = pd.DataFrame(
+        {
+            "source_id": pd.Series([source_id], dtype="str"),
+            "target_id": pd.Series([target_id], dtype="str"),
+            "label": pd.Series([label], dtype="Int64"),  # None withdraws the label
+            "modified_at": pd.Series(
+                [at.astimezone(UTC).strftime(FEEDBACK_TIME_FORMAT)], dtype="str"
+            ),
+        }
     )
+    warehouse.append_rows(LANDING_FEEDBACK, row)
+    warehouse.append_rows(PUBLISHED_FEEDBACK, row)
 
 
 def _has_partitions(warehouse: Warehouse, table: str) -> bool:

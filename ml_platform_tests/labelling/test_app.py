@@ -6,6 +6,7 @@ import re
 import time
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -400,3 +401,56 @@ def test_the_dashboard_takes_offsets_and_unix_time_and_refuses_what_no_tweet_has
                    {"since": "2026-11-21", "until": "2026-11-20"}, {"since": "yesterday"}):  # fmt: skip
         answer = client.get("/dashboard", params=window)
         assert answer.status_code == 422, (window, answer.status_code)
+
+
+def test_undoing_a_published_pair_label_withdraws_it_from_entity_matching(app_and_tokens):
+    app, tokens, _, _ = app_and_tokens
+    client = TestClient(app, headers=bearer(tokens["alice"]))
+    item = client.get("/api/queues/pairs/next").json()["item"]["item_id"]
+    source_id, target_id = item.split("|")
+    labelled = client.post("/api/queues/pairs/labels", json={"item_id": item, "label": "1"})
+    assert labelled.json()["published"].startswith("feedback 1")
+
+    undone = client.post("/api/queues/pairs/undo")
+
+    assert undone.json() == {
+        "item_id": item,
+        "published": f"feedback for {source_id} / {target_id} withdrawn",
+    }
+    landed = postgres_feedback(app_and_tokens).sort_values("modified_at")
+    assert landed[["source_id", "target_id"]].drop_duplicates().values.tolist() == [
+        [source_id, target_id]
+    ]
+    assert landed["label"].tolist()[0] == 1 and pd.isna(landed["label"].tolist()[1])
+    assert landed["modified_at"].iloc[1] > landed["modified_at"].iloc[0]  # the newer row wins
+    # labelled again the other way: a new label, nothing more withdrawn
+    again = client.post("/api/queues/pairs/labels", json={"item_id": item, "label": "0"})
+    assert again.json()["published"].startswith("feedback 0")
+    assert postgres_feedback(app_and_tokens).sort_values("modified_at")["label"].iloc[-1] == 0
+
+
+def test_an_undo_never_withdraws_a_label_the_ui_did_not_write(app_and_tokens):
+    app, tokens, _, _ = app_and_tokens
+    warehouse = app.state.settings.warehouse
+    client = TestClient(app, headers=bearer(tokens["alice"]))
+    item = client.get("/api/queues/pairs/next").json()["item"]["item_id"]
+    source_id, target_id = item.split("|")
+    # the operational system landed 1 for the pair; the annotator agrees, then takes it back
+    batches.land(
+        warehouse,
+        batches.LANDING_FEEDBACK,
+        pd.DataFrame(
+            {
+                "source_id": [source_id],
+                "target_id": [target_id],
+                "label": [1],
+                "modified_at": ["2026-11-01T00:00:00Z"],
+            }
+        ),
+    )
+    labelled = client.post("/api/queues/pairs/labels", json={"item_id": item, "label": "1"})
+    assert labelled.json()["published"] is None  # already the landed label
+
+    assert client.post("/api/queues/pairs/undo").json()["published"] is None
+
+    assert postgres_feedback(app_and_tokens)["label"].tolist() == [1]
