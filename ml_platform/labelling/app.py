@@ -2,22 +2,26 @@
 
 Security model:
 - Every route sits behind an annotator token (`LabellingSettings.annotators`): an
-  `Authorization: Bearer <token>` header (scripts, the JSON API) or the HttpOnly, SameSite=Strict
-  cookie set by signing in. Without one, a page answers 401 with the sign-in form and the API
-  401 JSON — before routing, so unknown paths answer 401 too. Admin pages and API answer 403 to
-  other annotators.
-- CSRF: the only form is sign-in (its `Origin` must be this site). Every other state change is
-  a JSON call; with the cookie it must also carry `X-CSRF-Token`, an HMAC of the token that only
-  pages of this site contain (a cross-site page can neither read it nor send custom headers).
+  `Authorization: Bearer <token>` header (scripts, the JSON API) or the session cookie set by
+  signing in (`sessions.py`: HttpOnly, SameSite=Strict, Secure unless on loopback; a signed,
+  expiring session id, never the token; revoked by sign-out). Without one, a page answers 401
+  with the sign-in form and the API 401 JSON — before routing, so unknown paths answer 401 too.
+  Admin pages and API answer 403 to other annotators. Failed sign-ins are limited per address
+  (429 with Retry-After).
+- CSRF: the only form is sign-in (its `Origin`, or without one its `Referer`, must be this
+  site; neither is refused). Every other state change is a JSON call; with the cookie it must
+  also carry `X-CSRF-Token`, an HMAC of the session id that only pages of this site contain (a
+  cross-site page can neither read it nor send custom headers).
 - HTML is rendered by Jinja with autoescaping on, and the Content-Security-Policy forbids
   inline script: a tweet containing `<script>` is shown as text and could not run anyway.
 - SQL: values are always bound parameters (`sources.fetch`, SQLAlchemy Core).
 """
 
-import hashlib
 import hmac
 import json
+import logging
 import math
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import resources
@@ -28,12 +32,14 @@ import jinja2
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ml_platform.labelling import agreement, dashboard
 from ml_platform.labelling.queues import PairQueue, Progress, Queue, TweetQueue, next_item, progress
-from ml_platform.labelling.settings import Annotator, LabellingSettings
+from ml_platform.labelling.sessions import SessionStore, SignInLimiter, digest
+from ml_platform.labelling.settings import SECRET_VARIABLE, Annotator, LabellingSettings
 from ml_platform.labelling.store import LabelStore, QueueSettings
 from ml_platform.tweets.tables import TweetTables
 
@@ -52,8 +58,11 @@ SECURITY_HEADERS = {
 }
 
 
-def csrf_token(token: str) -> str:
-    return hmac.new(token.encode(), b"labelling-csrf", hashlib.sha256).hexdigest()
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+log = logging.getLogger(__name__)
+
+# the filter form sends a cleared date field as `since=`: no bound, not an error
+OptionalTime = Annotated[datetime | None, BeforeValidator(lambda v: v or None)]
 
 
 class LabelIn(BaseModel):
@@ -101,27 +110,53 @@ def create_app(settings: LabellingSettings) -> FastAPI:
     templates = _templates()
     names_by_token = settings.annotators
     defaults = QueueSettings(settings.labels_per_item, settings.random_share)
+    annotators_by_digest = {digest(token): who for token, who in names_by_token.items()}
+    secret = settings.session_secret
+    if secret is None:
+        secret = secrets.token_bytes(32)
+        log.warning(
+            "%s is not set: session cookies are signed with a random secret of this process, "
+            "so every sign-in ends when it restarts (`ml-platform labelling secret` prints one)",
+            SECRET_VARIABLE,
+        )
+    sessions = SessionStore(settings.warehouse, secret, settings.session_lifetime)
+    limiter = SignInLimiter(attempts=settings.signin_attempts_per_minute, window_seconds=60.0)
     app = FastAPI(title="ml_platform labelling", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings  # for embedding apps and tests: where its labels go
+    app.state.sessions = sessions
 
-    def signed_in(request: Request) -> tuple[Annotator, str, bool] | None:
-        """(annotator, token, by_header) for the request's credentials, or None."""
-        header = request.headers.get("authorization", "")
-        by_header = header[:7].lower() == "bearer "
-        token = header[7:].strip() if by_header else request.cookies.get(COOKIE, "")
-        if not token:
-            return None
+    def by_token(token: str) -> Annotator | None:
+        found = None
         for known, annotator in names_by_token.items():  # compare every token in constant time
             if hmac.compare_digest(known.encode(), token.encode()):
-                return annotator, known, by_header
-        return None
+                found = annotator
+        return found
+
+    def signed_in(request: Request) -> tuple[Annotator, str | None] | None:
+        """(annotator, session id — None for a bearer token) for the request, or None."""
+        header = request.headers.get("authorization", "")
+        if header[:7].lower() == "bearer ":
+            annotator = by_token(header[7:].strip())
+            return None if annotator is None else (annotator, None)
+        cookie = request.cookies.get(COOKIE, "")
+        session = sessions.check(cookie) if cookie else None
+        if session is None:
+            return None
+        # a token removed or rotated in the configuration ends its sessions
+        annotator = annotators_by_digest.get(session.token_digest)
+        return None if annotator is None else (annotator, session.session_id)
+
+    def secure(request: Request) -> bool:
+        if settings.secure_cookies is not None:
+            return settings.secure_cookies
+        return (request.url.hostname or "") not in LOOPBACK
 
     def page(name: str, request: Request, code: int = 200, **context: Any) -> HTMLResponse:
         who: Annotator | None = getattr(request.state, "annotator", None)
-        token: str | None = getattr(request.state, "token", None)
+        session_id: str | None = getattr(request.state, "session_id", None)
         html = templates.get_template(name).render(
             annotator=who,
-            csrf=csrf_token(token) if token else "",
+            csrf=sessions.csrf_token(session_id) if session_id else "",
             refresh=settings.dashboard_refresh_seconds,
             status=code,
             **context,
@@ -147,7 +182,7 @@ def create_app(settings: LabellingSettings) -> FastAPI:
     ) -> Response:
         if request.url.path == "/session" and request.method == "POST":
             return await call_next(request)
-        found = signed_in(request)
+        found = await run_in_threadpool(signed_in, request)  # a session is a warehouse lookup
         api = request.url.path.startswith("/api/")
         if found is None:
             if api or request.method != "GET":
@@ -157,13 +192,13 @@ def create_app(settings: LabellingSettings) -> FastAPI:
                     headers={"www-authenticate": "Bearer"},
                 )
             return signin_page(request, None)
-        annotator, token, by_header = found
-        if request.method not in ("GET", "HEAD") and not by_header:
+        annotator, session_id = found
+        if request.method not in ("GET", "HEAD") and session_id is not None:
             sent = request.headers.get(CSRF_HEADER, "")
-            if not hmac.compare_digest(sent.encode(), csrf_token(token).encode()):
+            if not hmac.compare_digest(sent.encode(), sessions.csrf_token(session_id).encode()):
                 return JSONResponse({"detail": "missing or wrong X-CSRF-Token"}, status_code=403)
         request.state.annotator = annotator
-        request.state.token = token
+        request.state.session_id = session_id
         return await call_next(request)
 
     def annotator(request: Request) -> Annotator:
@@ -224,30 +259,46 @@ def create_app(settings: LabellingSettings) -> FastAPI:
 
     @app.post("/session")
     async def sign_in(request: Request) -> Response:
-        origin = request.headers.get("origin")
-        if origin and urlsplit(origin).netloc != request.headers.get("host"):
+        # a browser's form POST carries Origin (or at least Referer, same-origin by our
+        # Referrer-Policy); one with neither is no page of this site
+        origin = request.headers.get("origin") or request.headers.get("referer")
+        if not origin or urlsplit(origin).netloc != request.headers.get("host"):
             return JSONResponse({"detail": "sign-in from another site"}, status_code=403)
+        address = request.client.host if request.client else ""
+        wait = limiter.retry_after(address)
+        if wait:
+            return JSONResponse(
+                {"detail": f"too many failed sign-ins; try again in {wait} s"},
+                status_code=429,
+                headers={"retry-after": str(wait)},
+            )
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         token = (form.get("token") or [""])[0].strip()
         target = (form.get("next") or ["/"])[0]
         if not target.startswith("/") or target.startswith("//"):
             target = "/"  # never redirect off-site
-        found = None
-        for known, who in names_by_token.items():
-            if hmac.compare_digest(known.encode(), token.encode()):
-                found = who
-        if found is None:
+        if by_token(token) is None:
+            limiter.failed(address)
             return signin_page(request, "Unknown token.")
+        cookie, session = await run_in_threadpool(sessions.open, token)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
-            COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies
+            COOKIE,
+            cookie,
+            max_age=int(settings.session_lifetime.total_seconds()),
+            expires=session.expires_at,
+            httponly=True,
+            samesite="strict",
+            secure=secure(request),
         )
         return response
 
     @app.post("/api/signout")
-    def sign_out() -> Response:
+    def sign_out(request: Request) -> Response:
+        if request.state.session_id is not None:
+            sessions.revoke(request.state.session_id)
         response = JSONResponse({"signed_out": True})
-        response.delete_cookie(COOKIE, samesite="strict")
+        response.delete_cookie(COOKIE, samesite="strict", secure=secure(request), httponly=True)
         return response
 
     # pages --------------------------------------------------------------------------------------
@@ -321,22 +372,38 @@ def create_app(settings: LabellingSettings) -> FastAPI:
         request: Request,
         who: Signed,
         min_probability: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: OptionalTime = None,
+        until: OptionalTime = None,
     ) -> HTMLResponse:
+        # ISO 8601 with or without an offset (none means UTC), or Unix time, as pydantic reads them
         since, until = (
-            v if v is None or v.tzinfo else v.replace(tzinfo=UTC) for v in (since, until)
+            None if v is None else v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+            for v in (since, until)
         )
+        # an early `since` is fine (the window is shortened to its end); `until` must be a time
+        # tweets could have: the window's start is computed back from it
+        if until is not None and not dashboard.EARLIEST <= until < dashboard.LATEST:
+            raise HTTPException(
+                422,
+                f"until is {until:%Y-%m-%d %H:%M} UTC, expected a time from "
+                f"{dashboard.EARLIEST:%Y-%m-%d} to before {dashboard.LATEST:%Y-%m-%d}",
+            )
+        if since is not None and since >= dashboard.LATEST:
+            raise HTTPException(
+                422, f"since is {since:%Y-%m-%d %H:%M} UTC, expected before {dashboard.LATEST:%Y}"
+            )
         if since and until and since > until:
             raise HTTPException(422, "since is after until")
         board = dashboard.load(
             settings.warehouse, names, min_probability=min_probability, since=since, until=until
         )
+        chart = dashboard.hourly_svg(board.hourly)
         return page(
             "dashboard.html",
             request,
             board=board,
-            chart=Markup(dashboard.hourly_svg(board.hourly)),  # built with every text escaped
+            max_days=dashboard.MAX_RANGE.days,
+            chart=Markup(chart),  # built with every text escaped
         )
 
     @app.get("/static/{name}")

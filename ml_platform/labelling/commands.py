@@ -1,4 +1,5 @@
-"""`ml-platform labelling …`: serve the labelling UI, print a fresh annotator token."""
+"""`ml-platform labelling …`: serve the labelling UI, print a fresh annotator token or session
+secret."""
 
 import argparse
 
@@ -17,6 +18,13 @@ def _serve(args: argparse.Namespace) -> int:
         secure_cookies=args.secure_cookies,
     )
     uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    return 0
+
+
+def _secret(args: argparse.Namespace) -> int:
+    import secrets
+
+    print(secrets.token_urlsafe(32))
     return 0
 
 
@@ -42,10 +50,18 @@ def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "--random-share", type=float, default=0.2, help="default share of random items"
     )
     serve.add_argument(
-        "--secure-cookies", action="store_true", help="behind HTTPS: cookie never sent in clear"
+        "--secure-cookies",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the session cookie's Secure flag (default: on unless the UI is reached on a "
+        "loopback address; --no-secure-cookies only for plain HTTP on a trusted network)",
     )
     serve.set_defaults(run=_serve)
     token = commands.add_parser("token", help="print a name:token entry for the tokens variable")
     token.add_argument("name")
     token.add_argument("--admin", action="store_true")
     token.set_defaults(run=_token)
+    secret = commands.add_parser(
+        "secret", help="print a fresh value for $ML_PLATFORM_LABELLING_SECRET (signs sessions)"
+    )
+    secret.set_defaults(run=_secret)

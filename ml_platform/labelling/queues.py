@@ -11,6 +11,7 @@ before new ones, so k-fold labelling finishes items instead of spreading thin.
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,9 @@ from ml_platform.labelling.agreement import resolved_label
 from ml_platform.tweets.tables import TweetTables
 
 SIMILAR_AT = 80  # rapidfuzz ratio (0-100) from which differing values count as near misses
+# ASCII digits only (`str.isdigit` also takes '²'), and no more than a BIGINT holds
+_TWEET_ID = re.compile(r"[0-9]{1,19}")
+_MAX_TWEET_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ class TweetQueue:
         )
 
     def view(self, item_id: str) -> ItemView | None:
-        if not item_id.isdigit() or len(item_id) > 19:
+        if not _TWEET_ID.fullmatch(item_id) or int(item_id) > _MAX_TWEET_ID:
             return None
         found = sources.tweet(self.warehouse, self.names, int(item_id))
         if found is None:
@@ -280,13 +284,21 @@ class PairQueue:
     ) -> str | None:
         """Feedback is one label per pair (the latest wins in `em_feedback`), so the pair's
         label is written once `needed` annotators labelled it with a majority, and again only
-        when that settled label changes."""
-        labels = list(current.loc[current["action"] == "label", "label"])
-        settled = resolved_label(labels, needed)
-        if settled is None:
-            return None
+        when that settled label changes. When an action (an undo, a changed label) leaves the
+        pair without a settled label, the label this UI landed is withdrawn with a row that has
+        no label (`sources.add_feedback`) — only when the pair's latest landed row is this UI's,
+        so a label the operational system landed is never withdrawn from here."""
         source_id, target_id = split_pair_item_id(item_id) or ("", "")
-        if sources.latest_feedback(self.warehouse, source_id, target_id) == int(settled):
+        labels = list(current.loc[current["action"] == "label", "label"]) if len(current) else []
+        settled = resolved_label(labels, needed)
+        landed = sources.latest_feedback(self.warehouse, source_id, target_id)
+        if settled is None:
+            ours = sources.latest_feedback(self.warehouse, source_id, target_id, ours=True)
+            if landed is None or landed.label is None or landed != ours:
+                return None
+            sources.add_feedback(self.warehouse, source_id, target_id, None, at)
+            return f"feedback for {source_id} / {target_id} withdrawn"
+        if landed is not None and landed.label == int(settled):
             return None
         sources.add_feedback(self.warehouse, source_id, target_id, int(settled), at)
         return f"feedback {settled} for {source_id} / {target_id}"

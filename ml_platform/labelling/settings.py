@@ -3,11 +3,13 @@ tokens, and the names of the tables it reads and writes.
 
 Tokens come from configuration (`$ML_PLATFORM_LABELLING_TOKENS`), never from the repository:
 `name:token[:admin]` entries separated by commas, e.g.
-`alice:Zr3…:admin,bob:Qx9…` (`ml-platform labelling token` prints a fresh token).
+`alice:Zr3…:admin,bob:Qx9…` (`ml-platform labelling token` prints a fresh token). The secret
+that signs session cookies comes from `$ML_PLATFORM_LABELLING_SECRET` (32+ characters).
 """
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import dagster as dg
 
@@ -16,7 +18,9 @@ from ml_platform.core.settings import build_resources
 from ml_platform.core.warehouse import Warehouse
 
 TOKENS_VARIABLE = "ML_PLATFORM_LABELLING_TOKENS"
+SECRET_VARIABLE = "ML_PLATFORM_LABELLING_SECRET"
 MIN_TOKEN_LENGTH = 16  # a guessable token is no sign-in at all
+MIN_SECRET_LENGTH = 32
 _NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _TABLE_PREFIX = re.compile(r"[a-z][a-z0-9_]*_?|")
 
@@ -70,7 +74,14 @@ class LabellingSettings:
     labels_per_item: int = 1
     random_share: float = 0.2  # of tweets shown in random order, so the golden set stays unbiased
     dashboard_refresh_seconds: int = 30
-    secure_cookies: bool = False  # set behind HTTPS; browsers then never send the cookie in clear
+    # the session cookie's Secure flag (browsers then never send it in clear); None: on unless
+    # the page was asked for on a loopback address (127.0.0.1, ::1, localhost)
+    secure_cookies: bool | None = None
+    # signs session cookies; None: a random one per process (sessions end when it restarts,
+    # and processes behind one address do not share them), with a warning at start
+    session_secret: bytes | None = None
+    session_lifetime: timedelta = timedelta(hours=12)
+    signin_attempts_per_minute: int = 5  # failed sign-ins per client address
     queues: tuple[str, ...] = field(default=("tweets", "pairs"))
 
     def __post_init__(self) -> None:
@@ -82,6 +93,17 @@ class LabellingSettings:
             raise InvalidInputError(f"labels_per_item is {self.labels_per_item}, expected ≥ 1")
         if not 0.0 <= self.random_share <= 1.0:
             raise InvalidInputError(f"random_share is {self.random_share}, expected 0…1")
+        if self.session_secret is not None and len(self.session_secret) < MIN_SECRET_LENGTH:
+            raise InvalidInputError(
+                f"{SECRET_VARIABLE} has {len(self.session_secret)} bytes, expected at least "
+                f"{MIN_SECRET_LENGTH} (`ml-platform labelling secret` prints one)"
+            )
+        if self.session_lifetime <= timedelta(0):
+            raise InvalidInputError(f"session lifetime is {self.session_lifetime}, expected > 0")
+        if self.signin_attempts_per_minute < 1:
+            raise InvalidInputError(
+                f"signin_attempts_per_minute is {self.signin_attempts_per_minute}, expected ≥ 1"
+            )
 
     @classmethod
     def from_environment(cls, **overrides: object) -> "LabellingSettings":
@@ -95,8 +117,10 @@ class LabellingSettings:
                 f"{TOKENS_VARIABLE} is not set: give name:token[:admin] entries separated by "
                 "commas (`ml-platform labelling token` prints a fresh token)"
             )
+        secret = dg.EnvVar(SECRET_VARIABLE).get_value()
         return cls(
             warehouse=warehouse.process_config_and_initialize(),
             annotators=parse_tokens(raw),
+            session_secret=secret.encode() if secret else None,
             **overrides,  # type: ignore[arg-type]
         )

@@ -1,24 +1,29 @@
-"""The app as annotators and attackers meet it: tokens on every route, CSRF, escaping,
-agreement figures, k labels per item and admin assignments."""
+"""The app as annotators and attackers meet it: tokens on every route, sessions, CSRF, escaping,
+agreement figures, k labels per item, admin assignments and the dashboard's window — on SQLite
+(the local default) and PostgreSQL alike."""
 
 import re
+import time
+from datetime import timedelta
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from ml_platform.entity_matching import batches
-from ml_platform.labelling.app import COOKIE, create_app, csrf_token
+from ml_platform.labelling.app import COOKIE, create_app
 from ml_platform.labelling.queues import pair_item_id
 from ml_platform.tweets import golden
 from ml_platform_tests.labelling import data
 
 
 @pytest.fixture
-def app_and_tokens(postgres_warehouse):
+def app_and_tokens(warehouse):
+    """The app over the tables a `tweets_job` and an entity-matching batch leave behind."""
     frame = data.tweets(40)
-    data.land_tweets(postgres_warehouse, frame)
-    queue = data.land_pairs(postgres_warehouse, pairs=12)
-    settings, tokens = data.settings(postgres_warehouse)
+    data.land_tweets(warehouse, frame)
+    queue = data.land_pairs(warehouse, pairs=12)
+    settings, tokens = data.settings(warehouse)
     return create_app(settings), tokens, frame, queue
 
 
@@ -40,38 +45,128 @@ def test_without_a_token_every_route_answers_401_or_403(app_and_tokens):
             assert answer.status_code in (401, 403), (method, concrete, answer.status_code)
             answer = client.request(method, concrete)
             assert answer.status_code in (401, 403), (method, concrete, answer.status_code)
-    assert client.post("/session", data={"token": "wrong" * 5}).status_code == 401
+    site = {"Origin": "http://testserver"}
+    assert client.post("/session", data={"token": "wrong" * 5}, headers=site).status_code == 401
     # a page answers 401 with the sign-in form, the API with JSON
     page = client.get("/dashboard")
     assert page.status_code == 401 and 'action="/session"' in page.text
     assert client.get("/api/agreement").json()["detail"].startswith("sign in")
 
 
+SITE = "https://labelling.test"
+
+
+def sign_in(client: TestClient, token: str, **headers: str):
+    return client.post(
+        "/session", data={"token": token}, follow_redirects=False,
+        headers={"Origin": SITE, **headers},
+    )  # fmt: skip
+
+
+def page_csrf(client: TestClient) -> str:
+    found = re.search(r'<meta name="csrf-token" content="([0-9a-f]+)">', client.get("/").text)
+    assert found is not None
+    return found.group(1)
+
+
 def test_cookie_sessions_need_the_csrf_header_for_changes_and_admin_pages_need_an_admin(
     app_and_tokens,
 ):
     app, tokens, _, _ = app_and_tokens
-    client = TestClient(app, base_url="http://labelling.test")
-    signed = client.post(
-        "/session", data={"token": tokens["bob"]}, follow_redirects=False,
-        headers={"Origin": "http://labelling.test"},
-    )  # fmt: skip
+    client = TestClient(app, base_url=SITE)
+    signed = sign_in(client, tokens["bob"])
     assert signed.status_code == 303 and COOKIE in signed.cookies
     assert "httponly" in signed.headers["set-cookie"].lower()
     assert "samesite=strict" in signed.headers["set-cookie"].lower()
     body = {"item_id": str(data.FIRST_TWEET_ID), "label": "1"}
     assert client.post("/api/queues/tweets/labels", json=body).status_code == 403
     ok = client.post(
-        "/api/queues/tweets/labels", json=body, headers={"X-CSRF-Token": csrf_token(tokens["bob"])}
+        "/api/queues/tweets/labels", json=body, headers={"X-CSRF-Token": page_csrf(client)}
     )
     assert ok.status_code == 201
     assert client.get("/admin").status_code == 403  # bob is no admin
-    assert (
-        client.post(
-            "/session", data={"token": tokens["bob"]}, headers={"Origin": "http://evil.example"}
-        ).status_code
-        == 403
+    assert sign_in(client, tokens["bob"], Origin="http://evil.example").status_code == 403
+
+
+def test_the_session_cookie_is_signed_expiring_and_never_the_token(app_and_tokens):
+    app, tokens, _, _ = app_and_tokens
+    client = TestClient(app, base_url=SITE)
+    signed = sign_in(client, tokens["bob"])
+    cookie = signed.cookies[COOKIE]
+    header = signed.headers["set-cookie"].lower()
+    assert tokens["bob"] not in cookie and tokens["bob"] not in signed.headers["set-cookie"]
+    assert "max-age=43200" in header and "expires=" in header  # 12 hours by default
+    assert "; secure" in header  # not a loopback address: Secure by default
+    assert client.get("/").status_code == 200
+    # altered: a different session id, expiry or signature is no session
+    session_id, expiry, signature = cookie.split(".")
+
+    def changed(text: str) -> str:
+        return text[:-1] + ("B" if text[-1] == "A" else "A")
+
+    for forged in (
+        f"{changed(session_id)}.{expiry}.{signature}",
+        f"{session_id}.{int(expiry) + 3600}.{signature}",
+        f"{session_id}.{expiry}.{changed(signature)}",
+        tokens["bob"],  # what the cookie used to hold
+    ):
+        other = TestClient(app, base_url=SITE, cookies={COOKIE: forged})
+        assert other.get("/").status_code == 401, forged
+
+
+def test_signing_out_revokes_the_session_even_for_a_copy_of_its_cookie(app_and_tokens):
+    app, tokens, _, _ = app_and_tokens
+    client = TestClient(app, base_url=SITE)
+    cookie = sign_in(client, tokens["alice"]).cookies[COOKIE]
+    copy = TestClient(app, base_url=SITE, cookies={COOKIE: cookie})
+    assert copy.get("/").status_code == 200
+    out = client.post("/api/signout", headers={"X-CSRF-Token": page_csrf(client)})
+    assert out.status_code == 200 and out.json() == {"signed_out": True}
+    assert copy.get("/").status_code == 401
+    assert copy.get("/api/queues/tweets/next").status_code == 401
+    # the revocation is in the warehouse: a new app process over it refuses the cookie too
+    restarted = TestClient(create_app(app.state.settings), base_url=SITE, cookies={COOKIE: cookie})
+    assert restarted.get("/").status_code == 401
+
+
+def test_a_session_ends_when_it_expires(postgres_warehouse):
+    settings, tokens = data.settings(postgres_warehouse, session_lifetime=timedelta(seconds=1))
+    client = TestClient(create_app(settings), base_url=SITE)
+    assert sign_in(client, tokens["carol"]).status_code == 303
+    assert client.get("/").status_code == 200
+    time.sleep(1.2)
+    assert client.get("/").status_code == 401
+
+
+def test_sign_in_needs_this_sites_origin_or_referer_and_is_rate_limited(app_and_tokens):
+    app, tokens, _, _ = app_and_tokens
+    client = TestClient(app, base_url=SITE)
+    form = {"token": tokens["alice"]}
+    assert client.post("/session", data=form, follow_redirects=False).status_code == 403
+    for origin in ("null", "https://evil.example", "https://labelling.test.evil.example"):
+        answer = client.post("/session", data=form, headers={"Origin": origin})
+        assert answer.status_code == 403, origin
+    by_referer = client.post(
+        "/session", data=form, follow_redirects=False, headers={"Referer": f"{SITE}/queues"}
     )
+    assert by_referer.status_code == 303
+    # five wrong tokens a minute from one address, then 429 even for the right one
+    for _ in range(5):
+        assert sign_in(client, "wrong-token-" * 3).status_code == 401
+    limited = sign_in(client, tokens["alice"])
+    assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= 60
+
+
+def test_on_loopback_the_cookie_is_not_secure_and_a_secret_can_be_given(postgres_warehouse):
+    settings, tokens = data.settings(postgres_warehouse, session_secret=b"s" * 32)
+    client = TestClient(create_app(settings), base_url="http://127.0.0.1:8100")
+    signed = sign_in(client, tokens["bob"], Origin="http://127.0.0.1:8100")
+    assert signed.status_code == 303 and "secure" not in signed.headers["set-cookie"].lower()
+    # the same secret in another process (a restart) keeps the session
+    again = create_app(settings)
+    cookie = {COOKIE: signed.cookies[COOKIE]}
+    reached = TestClient(again, base_url="http://127.0.0.1:8100", cookies=cookie).get("/")
+    assert reached.status_code == 200
 
 
 def test_a_tweet_containing_markup_renders_as_text(app_and_tokens):
@@ -236,3 +331,126 @@ def test_on_an_empty_warehouse_every_page_renders_and_says_there_is_nothing_yet(
     assert 'id="queue-done"' in client.get("/queues/pairs").text
     assert 'id="no-tweets"' in client.get("/dashboard").text
     assert client.get("/api/queues/tweets/next").json()["item"] is None
+
+
+def test_after_a_classification_home_and_the_tweet_queue_render(app_and_tokens):
+    app, tokens, _, _ = app_and_tokens  # both tweet tables have a tweet_id column now
+    client = TestClient(app, headers=bearer(tokens["alice"]))
+    for path in ("/", "/queues/tweets", "/api/queues/tweets/next"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/api/queues/tweets/next").json()["item"]["item_id"] == str(
+        data.FIRST_TWEET_ID
+    )
+
+
+@pytest.mark.parametrize("item", ["²", "١٢٣", "99999999999999999999", "9223372036854775808"])
+def test_an_item_id_no_tweet_can_have_is_not_found(app_and_tokens, item):
+    app, tokens, _, _ = app_and_tokens
+    client = TestClient(app, headers=bearer(tokens["alice"]))
+    assert client.get("/queues/tweets", params={"item": item}).status_code == 404
+    labelled = client.post("/api/queues/tweets/labels", json={"item_id": item, "label": "1"})
+    assert labelled.status_code == 404
+
+
+def board_figures(answer) -> tuple[int, int]:
+    """(AI tweets counted, bars drawn) of a dashboard page."""
+    total = re.search(r'id="total">(\d+)<', answer.text)
+    return (int(total.group(1)) if total else 0), answer.text.count("<rect")
+
+
+def test_the_dashboard_answers_any_window_within_its_maximum_range(app_and_tokens):
+    app, tokens, frame, _ = app_and_tokens
+    client = TestClient(app, headers=bearer(tokens["alice"]))
+    ai = int((frame["probability"] >= 0.5).sum())
+    for window in (
+        {"since": "1900-01-01"},
+        {"since": "0001-01-01T00:00"},
+        {"since": "1970-01-01", "until": "2199-12-31T23:59"},
+    ):
+        answer = client.get("/dashboard", params=window)
+        assert answer.status_code == 200, (window, answer.text)
+        total, bars = board_figures(answer)
+        # the 7 days up to the newest AI tweet: every tweet (they span 10 hours), 169 bars
+        assert total == ai and bars == 169, window
+        assert len(answer.content) < 100_000 and 'id="shortened"' in answer.text
+    cleared = client.get("/dashboard", params={"since": "", "until": ""})
+    assert cleared.status_code == 200 and board_figures(cleared)[0] == ai
+
+
+def test_the_dashboard_takes_offsets_and_unix_time_and_refuses_what_no_tweet_has(
+    app_and_tokens,
+):
+    app, tokens, frame, _ = app_and_tokens
+    client = TestClient(app, headers=bearer(tokens["alice"]))
+    start = int(data.START.timestamp())  # 2026-11-20 08:00 UTC
+    same = [
+        {"since": "2026-11-20T08:00:00Z", "until": "2026-11-20T12:00:00Z"},
+        {"since": "2026-11-20T09:00:00+01:00", "until": "2026-11-20T13:00:00+01:00"},
+        {"since": "2026-11-20T03:00:00-05:00", "until": "2026-11-20T07:00:00-05:00"},
+        {"since": str(start), "until": str(start + 4 * 3600)},
+        {"since": "2026-11-20T08:00", "until": "2026-11-20T12:00"},  # no offset: UTC
+    ]
+    ai = frame[frame["probability"] >= 0.5]
+    expected = int((ai["created_at"] <= data.START + timedelta(hours=4)).sum())
+    assert expected > 0
+    for window in same:
+        answer = client.get("/dashboard", params=window)
+        assert answer.status_code == 200, (window, answer.text)
+        assert board_figures(answer) == (expected, 5), window
+    for window in ({"until": "0001-01-01T00:00"}, {"until": "1969-12-31"}, {"since": "9999-01-01"},
+                   {"since": "2026-11-21", "until": "2026-11-20"}, {"since": "yesterday"}):  # fmt: skip
+        answer = client.get("/dashboard", params=window)
+        assert answer.status_code == 422, (window, answer.status_code)
+
+
+def test_undoing_a_published_pair_label_withdraws_it_from_entity_matching(app_and_tokens):
+    app, tokens, _, _ = app_and_tokens
+    client = TestClient(app, headers=bearer(tokens["alice"]))
+    item = client.get("/api/queues/pairs/next").json()["item"]["item_id"]
+    source_id, target_id = item.split("|")
+    labelled = client.post("/api/queues/pairs/labels", json={"item_id": item, "label": "1"})
+    assert labelled.json()["published"].startswith("feedback 1")
+
+    undone = client.post("/api/queues/pairs/undo")
+
+    assert undone.json() == {
+        "item_id": item,
+        "published": f"feedback for {source_id} / {target_id} withdrawn",
+    }
+    landed = postgres_feedback(app_and_tokens).sort_values("modified_at")
+    assert landed[["source_id", "target_id"]].drop_duplicates().values.tolist() == [
+        [source_id, target_id]
+    ]
+    assert landed["label"].tolist()[0] == 1 and pd.isna(landed["label"].tolist()[1])
+    assert landed["modified_at"].iloc[1] > landed["modified_at"].iloc[0]  # the newer row wins
+    # labelled again the other way: a new label, nothing more withdrawn
+    again = client.post("/api/queues/pairs/labels", json={"item_id": item, "label": "0"})
+    assert again.json()["published"].startswith("feedback 0")
+    assert postgres_feedback(app_and_tokens).sort_values("modified_at")["label"].iloc[-1] == 0
+
+
+def test_an_undo_never_withdraws_a_label_the_ui_did_not_write(app_and_tokens):
+    app, tokens, _, _ = app_and_tokens
+    warehouse = app.state.settings.warehouse
+    client = TestClient(app, headers=bearer(tokens["alice"]))
+    item = client.get("/api/queues/pairs/next").json()["item"]["item_id"]
+    source_id, target_id = item.split("|")
+    # the operational system landed 1 for the pair; the annotator agrees, then takes it back
+    batches.land(
+        warehouse,
+        batches.LANDING_FEEDBACK,
+        pd.DataFrame(
+            {
+                "source_id": [source_id],
+                "target_id": [target_id],
+                "label": [1],
+                "modified_at": ["2026-11-01T00:00:00Z"],
+            }
+        ),
+    )
+    labelled = client.post("/api/queues/pairs/labels", json={"item_id": item, "label": "1"})
+    assert labelled.json()["published"] is None  # already the landed label
+
+    assert client.post("/api/queues/pairs/undo").json()["published"] is None
+
+    assert postgres_feedback(app_and_tokens)["label"].tolist() == [1]
