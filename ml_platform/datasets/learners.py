@@ -13,9 +13,9 @@ The tables, with the columns and dtypes every consumer gets:
 
 User handles are kept as text: the public data numbers them, other sources may not.
 
-Loading checks what a file can get wrong in itself (columns, numbers, dates, blanks) and names
-the file, line and column; whether the values make sense together (score range, known courses)
-is left to the warehouse assets' checks, which see every source alike.
+Loading checks what a file can get wrong in itself (columns, numbers, dates, blanks, a score
+outside 0–300) and names the file, line and column; whether the values make sense together
+(known courses) is left to the warehouse assets' checks, which see every source alike.
 
 The generator exists because the public data may not be redistributed: tests, demos and
 benchmarks need tables of any size with the structure the real ones have — learners in
@@ -56,6 +56,7 @@ COLUMNS = {
 }
 USER_TABLES = TABLES[1:]
 COMMUNITIES_FILE = "user_communities.csv"  # written by the generator only
+COMMUNITY_COLUMNS = ("user_handle", "community")  # and the generator's `second_community`
 MIN_SCORE, MAX_SCORE = 0.0, 300.0
 LEVELS = ("Beginner", "Intermediate", "Advanced")
 
@@ -111,9 +112,7 @@ def load_user_assessment_scores(path: str | Path) -> pd.DataFrame:
             "user_handle": frame["user_handle"].astype("str"),
             "assessment_tag": frame["assessment_tag"].astype("str"),
             "user_assessment_date": _dates(rows, frame, "user_assessment_date"),
-            "user_assessment_score": rows.numbers(
-                frame["user_assessment_score"], "user_assessment_score"
-            ),
+            "user_assessment_score": _scores(rows, frame),
         }
     )
 
@@ -164,11 +163,16 @@ def load_learners(directory: str | Path) -> LearnerTables:
 
 
 def load_communities(directory: str | Path) -> pd.DataFrame | None:
-    """The generator's `user_communities.csv`, or None for data that has no community labels."""
+    """The generator's `user_communities.csv` (every column kept), or None for data that has no
+    community labels. Checked here, before any training: the evaluation reads both columns
+    only after the models are trained."""
     path = Path(directory) / COMMUNITIES_FILE
     if not path.is_file():
         return None
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame, rows = _read(path, COMMUNITIES_FILE, COMMUNITY_COLUMNS, keep_other_columns=True)
+    for column in COMMUNITY_COLUMNS:
+        _require_text(rows, frame, column)
+    return frame
 
 
 def write_learners(
@@ -191,8 +195,14 @@ def write_learners(
     return paths
 
 
-def _read(path: Path, table: str) -> tuple[pd.DataFrame, RowLocator]:
-    """All values as stripped strings under the expected header (extra columns are ignored)."""
+def _read(
+    path: Path,
+    table: str,
+    expected: tuple[str, ...] | None = None,
+    keep_other_columns: bool = False,
+) -> tuple[pd.DataFrame, RowLocator]:
+    """All values as stripped strings under the expected header (`COLUMNS[table]` unless
+    given); other columns are dropped unless kept."""
     if not path.is_file():
         raise InvalidInputError(f"{path}: file not found (expected the {table} table)")
     try:
@@ -208,19 +218,33 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame, RowLocator]:
     except UnicodeDecodeError as error:
         raise InvalidInputError(f"{path}: not UTF-8 text: {error}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    expected = list(COLUMNS[table])
+    expected = list(expected or COLUMNS[table])
     missing = [c for c in expected if c not in frame.columns]
     if missing:
         raise InvalidInputError(
             f"{path}: column(s) {missing} are missing; expected {expected}, "
             f"columns found: {list(frame.columns)}"
         )
-    frame = frame[expected].apply(lambda column: column.str.strip())
+    if not keep_other_columns:
+        frame = frame[expected]
+    frame = frame.apply(lambda column: column.str.strip())
     return frame, RowLocator(str(path), first_line=2)
 
 
 def _require_text(rows: RowLocator, frame: pd.DataFrame, column: str) -> None:
     rows.fail_on_first(frame[column] == "", f"column '{column}' is empty")
+
+
+def _scores(rows: RowLocator, frame: pd.DataFrame) -> pd.Series:
+    """Assessment scores, on the 0–300 scale the contract (and POST /score) states."""
+    column = "user_assessment_score"
+    scores = rows.numbers(frame[column], column)
+    rows.fail_on_first(
+        (scores < MIN_SCORE) | (scores > MAX_SCORE),
+        f"column '{column}' is '{{value}}', expected a score from {MIN_SCORE:g} to {MAX_SCORE:g}",
+        frame[column],
+    )
+    return scores
 
 
 def _dates(rows: RowLocator, frame: pd.DataFrame, column: str) -> pd.Series:

@@ -101,6 +101,11 @@ HEADER = "user_handle,assessment_tag,user_assessment_date,user_assessment_score\
         ("1,css,2017-08-11 19:03:38,abc\n", "line 2: column 'user_assessment_score' is 'abc'"),
         ("1,css,2017-08-11,90\n2,css,yesterday,90\n", "line 3: column 'user_assessment_date'"),
         (",css,2017-08-11,90\n", "line 2: column 'user_handle' is empty"),
+        (
+            "1,css,2017-08-11,90\n1,sql,2017-08-11,-50\n",
+            "line 3: column 'user_assessment_score' is '-50', expected a score from 0 to 300",
+        ),
+        ("1,css,2017-08-11,300.5\n", "line 2: column 'user_assessment_score' is '300.5'"),
     ],
 )
 def test_a_bad_value_names_the_file_line_and_column(tmp_path, rows, message):
@@ -116,3 +121,26 @@ def test_a_missing_column_or_file_is_named(tmp_path):
         load_user_assessment_scores(path)
     with pytest.raises(InvalidInputError, match="course_tags.csv: file not found"):
         load_learners(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("user_handle,group\n1,web\n", r"column\(s\) \['community'\] are missing"),
+        ("", "file is empty"),
+        ("user_handle,community\n1,web\n2,\n", "line 3: column 'community' is empty"),
+    ],
+)
+def test_bad_community_labels_are_an_error_naming_the_file_and_column(tmp_path, text, message):
+    write(tmp_path / "user_communities.csv", text)
+    with pytest.raises(InvalidInputError, match=message) as error:
+        load_communities(tmp_path)
+    assert "user_communities.csv" in str(error.value)
+
+
+def test_community_labels_keep_the_generators_second_community(tmp_path):
+    write(tmp_path / "user_communities.csv", "user_handle,community,second_community\n1,web,\n")
+    labels = load_communities(tmp_path)
+    assert labels.to_dict("records") == [
+        {"user_handle": "1", "community": "web", "second_community": ""}
+    ]
