@@ -85,10 +85,12 @@ def test_community_precision_counts_same_community_neighbours():
 
 def test_on_generated_data_embeddings_beat_random_users_and_say_how_big_neighbours_are():
     def embed(visible):
-        vectors = embed_users(visible, train_models(visible, FASTTEXT))
-        return vectors.handles, vectors.vectors
+        embeddings = embed_users(visible, train_models(visible, FASTTEXT))
+        return embeddings.handles, embeddings.similarity
 
     figures = evaluation.leave_out_evaluation(trained().data.tables, embed, users=200, seed=3)
     assert figures["hit_rate"] > figures["random_hit_rate"] + 0.1
     assert {"jaccard_hit_rate", "tfidf_hit_rate", "jaccard_neighbour_profile_items"} <= set(figures)
+    # the heaviest users are the same for everyone, and the biggest profiles there are
+    assert figures["heaviest_neighbour_profile_items"] > figures["tfidf_neighbour_profile_items"]
     assert figures["leave_out_users"] == 200
