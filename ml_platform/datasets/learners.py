@@ -355,8 +355,34 @@ class _Vocabulary:
     topic: np.ndarray  # tag → position of its core tag (a core tag is its own topic)
 
 
+@dataclass(frozen=True)
+class GeneratorShape:
+    """How much the generated data flatters community structure. The default is what the tests
+    and the demo were written against; `HARD` is nearer real behaviour (MovieLens): a third of
+    what people do lies outside their communities, a heavier head of popular courses, and
+    activity spread wider (heavy users next to many light ones)."""
+
+    outside: float = 0.06  # share of a user's taste that is site-wide popularity
+    outside_uniform: float = 0.0  # of that share, how much is any tag at all (pure noise)
+    popularity_exponent: float = 1.6  # Zipf exponent of course popularity (smaller: heavier)
+    activity_spread: float = 1.0  # multiplies the lognormal sigma of per-user activity
+    activity_cap: float = 1.0  # multiplies the most a user follows / views
+
+
+HARD = GeneratorShape(
+    outside=0.3,
+    outside_uniform=0.5,
+    popularity_exponent=1.3,
+    activity_spread=1.4,
+    activity_cap=3.0,
+)
+
+
 def generate_learners(
-    n_users: int = 2_000, seed: int = 42, courses_per_user: float = 0.6
+    n_users: int = 2_000,
+    seed: int = 42,
+    courses_per_user: float = 0.6,
+    shape: GeneratorShape | None = None,
 ) -> GeneratedLearners:
     """Learners drawn from communities (see `COMMUNITY_TAGS`), as the public tables.
 
@@ -370,8 +396,10 @@ def generate_learners(
     4 % follow nothing and 30 % took assessments, scored 0–300 higher on their own community's
     topics. Courses are slugs of a tag and a level word, tagged with their topic and 0–3 related
     tags; popularity is long-tailed (Zipf) in every table. `courses_per_user` sets the catalogue
-    size relative to the users (the public data has ~0.6 courses per user).
+    size relative to the users (the public data has ~0.6 courses per user); `shape` how much of
+    that structure is blurred (`HARD`: see `GeneratorShape`).
     """
+    shape = shape or GeneratorShape()
     if n_users < 20:
         raise InvalidInputError(f"n_users={n_users}: generate at least 20 users")
     rng = np.random.default_rng(seed)
@@ -379,6 +407,9 @@ def generate_learners(
     vocabulary = _vocabulary(rng, names)
     n_tags = len(vocabulary.tags)
     courses = _courses(rng, vocabulary, names, max(60, round(n_users * courses_per_user)))
+    courses["popularity"] = (
+        rng.zipf(shape.popularity_exponent, size=len(courses)).clip(max=500).astype(float)
+    )
 
     sizes = np.array([_COMMUNITY_SIZE[c] for c in names])
     community = rng.choice(len(names), size=n_users, p=sizes / sizes.sum())
@@ -401,11 +432,12 @@ def generate_learners(
     other = np.where(
         (second >= 0)[:, None], vocabulary.community_weights[np.maximum(second, 0)], own
     )
-    taste = 0.82 * own + 0.12 * other + 0.06 * site_popularity
+    outside = (1 - shape.outside_uniform) * site_popularity + shape.outside_uniform / n_tags
+    taste = (0.88 - shape.outside) * own + 0.12 * other + shape.outside * outside
     taste /= taste.sum(axis=1, keepdims=True)
 
-    interests = _interests(rng, handles, taste, vocabulary)
-    views = _views(rng, handles, taste, courses)
+    interests = _interests(rng, handles, taste, vocabulary, shape)
+    views = _views(rng, handles, taste, courses, shape)
     assessments = _assessments(rng, handles, taste, vocabulary, own)
     course_tags = (
         courses.explode("tags")
@@ -492,9 +524,7 @@ def _courses(
                 "author_handle": rng.choice(authors_per_community[names[community]]),
             }
         )
-    courses = pd.DataFrame(rows)
-    courses["popularity"] = rng.zipf(1.6, size=len(courses)).clip(max=500).astype(float)
-    return courses
+    return pd.DataFrame(rows)
 
 
 def _activity(rng: np.random.Generator, n: int, median: float, sigma: float, cap: int):
@@ -521,10 +551,14 @@ def _timestamps(rng: np.random.Generator, n_users: int, counts: np.ndarray) -> n
 
 
 def _interests(
-    rng: np.random.Generator, handles: np.ndarray, taste: np.ndarray, vocabulary: _Vocabulary
+    rng: np.random.Generator,
+    handles: np.ndarray,
+    taste: np.ndarray,
+    vocabulary: _Vocabulary,
+    shape: GeneratorShape,
 ) -> pd.DataFrame:
     n = len(handles)
-    counts = _activity(rng, n, 20, 0.9, 200)
+    counts = _activity(rng, n, 20, 0.9 * shape.activity_spread, round(200 * shape.activity_cap))
     counts[rng.random(n) < 0.04] = 0
     chosen = [_sample_without_replacement(rng, taste[u], counts[u]) for u in range(n)]
     counts = np.array([len(c) for c in chosen])
@@ -553,13 +587,17 @@ def _course_tag_matrix(courses: pd.DataFrame, n_tags: int) -> np.ndarray:
 
 
 def _views(
-    rng: np.random.Generator, handles: np.ndarray, taste: np.ndarray, courses: pd.DataFrame
+    rng: np.random.Generator,
+    handles: np.ndarray,
+    taste: np.ndarray,
+    courses: pd.DataFrame,
+    shape: GeneratorShape,
 ) -> pd.DataFrame:
     """A course's appeal to a user: their taste for what it is about × its popularity. Some
     courses are watched over several days: one row per user, course and day."""
     n, n_tags = taste.shape
     about = _course_tag_matrix(courses, n_tags)
-    counts = _activity(rng, n, 12, 1.0, 250)
+    counts = _activity(rng, n, 12, shape.activity_spread, round(250 * shape.activity_cap))
     counts[rng.random(n) < 0.12] = 0
     popularity = courses["popularity"].to_numpy()
     chosen = []

@@ -8,6 +8,7 @@ from ml_platform.core.errors import InvalidInputError
 from ml_platform.datasets.learners import (
     COLUMNS,
     COMMUNITY_TAGS,
+    HARD,
     TABLES,
     generate_learners,
     load_communities,
@@ -62,20 +63,39 @@ def test_activity_has_a_long_tail_and_users_miss_tables(generated):
     assert set(tables.user_course_views["user_handle"]) < users
 
 
-def test_users_mostly_follow_their_own_communitys_tags(generated):
-    interests = generated.tables.user_interests.merge(generated.communities, on="user_handle")
+def in_community(tag: str, community: str) -> bool:
+    return any(tag == c or tag.startswith(c + "-") for c in COMMUNITY_TAGS[community])
 
-    def in_community(tag: str, community: str) -> bool:
-        return any(tag == c or tag.startswith(c + "-") for c in COMMUNITY_TAGS[community])
 
+def own_community_share(data) -> pd.Series:
+    """Per user, the share of their interests in their (first) community's tags."""
+    interests = data.tables.user_interests.merge(data.communities, on="user_handle")
     interests["own"] = [
         in_community(tag, community)
         for tag, community in zip(interests["interest_tag"], interests["community"], strict=True)
     ]
+    return interests.groupby("user_handle")["own"].mean()
+
+
+def test_users_mostly_follow_their_own_communitys_tags(generated):
+    interests = generated.tables.user_interests
     # heavy users run out of their community's tags and follow more widely
-    assert interests.groupby("user_handle")["own"].mean().median() >= 0.75
+    assert own_community_share(generated).median() >= 0.75
     game = [in_community(t, "game-development") for t in interests["interest_tag"]]
     assert sum(game) / len(game) < 0.1
+
+
+def test_the_hard_shape_blurs_communities_and_spreads_activity_wider(generated):
+    hard = generate_learners(800, seed=3, shape=HARD)
+
+    assert own_community_share(hard).median() < own_community_share(generated).median() - 0.1
+    views = [
+        d.tables.user_course_views.drop_duplicates(["user_handle", "course_id"])
+        .groupby("user_handle")
+        .size()
+        for d in (generated, hard)
+    ]
+    assert views[1].max() / views[1].median() > 1.5 * views[0].max() / views[0].median()
 
 
 def test_written_tables_load_back_unchanged(generated, tmp_path):
