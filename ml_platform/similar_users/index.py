@@ -18,7 +18,7 @@ import numpy as np
 from ml_platform.core.vectors import VectorIndex
 from ml_platform.similar_users.display import DISPLAY_COLUMNS
 from ml_platform.similar_users.embedding import TableEmbedder
-from ml_platform.similar_users.profiles import ItemProfiles
+from ml_platform.similar_users.profiles import ItemProfiles, similarity_scale
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,6 +55,7 @@ class SimilarUsersIndex:
         self.dense_weight = embeddings.config.dense_weight
         # users × dimensions transposed, contiguous: what a query vector multiplies
         self._by_dimension = np.ascontiguousarray(self.index.vectors.T)
+        self._scale = similarity_scale(self.dense_weight, self.profiles)
         rows = display.set_index("user_handle").reindex(embeddings.handles).fillna("")
         self._keys = [json.dumps(str(h), ensure_ascii=False).encode() for h in embeddings.handles]
         self._entries = [
@@ -119,7 +120,7 @@ class SimilarUsersIndex:
         scores = self.dense_weight * (query.vector @ self._by_dimension)
         if self.dense_weight < 1:
             scores += (1 - self.dense_weight) * self.profiles.scores(query.columns, query.weights)
-        return scores
+        return scores / self._scale
 
     def similar_json(self, query: Query, top_n: int, exclude: str | None = None) -> bytes:
         """`{"<handle>": {"similarity": s, "assessment_tag": …, "course_id": …,

@@ -62,6 +62,10 @@ class ItemProfiles:
         # candidate side: idf / ‖v‖^(2β), what a query's weights multiply
         scale = np.where(self.norms > 0, self.norms, 1.0) ** (-2 * exponent)
         values = (self.idf[column_of] * scale[user_of]).astype(np.float32)
+        # A score is a cosine times ‖v‖^(1-2β): at most this, which `similarity_scale` uses to
+        # keep the similarity shown to callers within [-1, 1].
+        present = self.norms[self.norms > 0]
+        self.ceiling = float((present ** (1 - 2 * exponent)).max()) if len(present) else 1.0
         by_item = np.lexsort((user_of, column_of))
         self._item_ptr = np.searchsorted(column_of[by_item], np.arange(offset + 1))
         self._item_users = user_of[by_item].astype(np.int32)
@@ -105,3 +109,9 @@ class ItemProfiles:
     def user_scores(self, rows: np.ndarray) -> np.ndarray:
         """Scores of every user for each of the known users `rows` as queries (rows × users)."""
         return np.vstack([self.scores(*self.user_query(int(row))) for row in rows])
+
+
+def similarity_scale(dense_weight: float, profiles: ItemProfiles) -> float:
+    """What the mixture `dense_weight · dot + (1 - dense_weight) · overlap` is divided by to
+    stay within [-1, 1]: one constant per model, so no ranking changes."""
+    return dense_weight + (1 - dense_weight) * profiles.ceiling

@@ -26,7 +26,7 @@ from ml_platform.similar_users.fasttext_models import (
     normalise_token,
     table_items,
 )
-from ml_platform.similar_users.profiles import ItemProfiles
+from ml_platform.similar_users.profiles import ItemProfiles, similarity_scale
 
 TABLE_ORDER = tuple(ITEM_COLUMNS)
 
@@ -71,7 +71,7 @@ class UserEmbeddings:
         scores = weight * (self.vectors[rows] @ self.vectors.T)
         if weight < 1:
             scores += (1 - weight) * self.profiles.user_scores(rows)
-        return scores
+        return scores / similarity_scale(weight, self.profiles)
 
     def summary(self) -> dict[str, float]:
         return {

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_platform.similar_users.profiles import ItemProfiles
+from ml_platform.similar_users.profiles import ItemProfiles, similarity_scale
 
 USERS = np.array(["a", "b", "c", "d"])
 
@@ -54,3 +54,11 @@ def test_a_known_users_scores_are_those_of_their_profile_as_a_query():
     sparse = profiles(exponent=0.4)
     as_query = sparse.scores(*sparse.query([("views", "x"), ("views", "y"), ("interests", "x")]))
     np.testing.assert_allclose(sparse.user_scores(np.array([0]))[0], as_query, rtol=1e-6)
+
+
+def test_the_mixed_similarity_stays_within_one_whatever_the_profile_sizes():
+    sparse = profiles(exponent=0.0)  # the biggest possible reward for a big profile
+    scale = similarity_scale(0.1, sparse)
+    for row in range(len(USERS)):
+        mixed = (0.1 * 1.0 + 0.9 * sparse.user_scores(np.array([row]))[0]) / scale
+        assert mixed.max() <= 1 + 1e-6
