@@ -13,9 +13,9 @@ The tables, with the columns and dtypes every consumer gets:
 
 User handles are kept as text: the public data numbers them, other sources may not.
 
-Loading checks what a file can get wrong in itself (columns, numbers, dates, blanks) and names
-the file, line and column; whether the values make sense together (score range, known courses)
-is left to the warehouse assets' checks, which see every source alike.
+Loading checks what a file can get wrong in itself (columns, numbers, dates, blanks, a score
+outside 0–300) and names the file, line and column; whether the values make sense together
+(known courses) is left to the warehouse assets' checks, which see every source alike.
 
 The generator exists because the public data may not be redistributed: tests, demos and
 benchmarks need tables of any size with the structure the real ones have — learners in
@@ -56,6 +56,7 @@ COLUMNS = {
 }
 USER_TABLES = TABLES[1:]
 COMMUNITIES_FILE = "user_communities.csv"  # written by the generator only
+COMMUNITY_COLUMNS = ("user_handle", "community")  # and the generator's `second_community`
 MIN_SCORE, MAX_SCORE = 0.0, 300.0
 LEVELS = ("Beginner", "Intermediate", "Advanced")
 
@@ -111,9 +112,7 @@ def load_user_assessment_scores(path: str | Path) -> pd.DataFrame:
             "user_handle": frame["user_handle"].astype("str"),
             "assessment_tag": frame["assessment_tag"].astype("str"),
             "user_assessment_date": _dates(rows, frame, "user_assessment_date"),
-            "user_assessment_score": rows.numbers(
-                frame["user_assessment_score"], "user_assessment_score"
-            ),
+            "user_assessment_score": _scores(rows, frame),
         }
     )
 
@@ -164,11 +163,16 @@ def load_learners(directory: str | Path) -> LearnerTables:
 
 
 def load_communities(directory: str | Path) -> pd.DataFrame | None:
-    """The generator's `user_communities.csv`, or None for data that has no community labels."""
+    """The generator's `user_communities.csv` (every column kept), or None for data that has no
+    community labels. Checked here, before any training: the evaluation reads both columns
+    only after the models are trained."""
     path = Path(directory) / COMMUNITIES_FILE
     if not path.is_file():
         return None
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame, rows = _read(path, COMMUNITIES_FILE, COMMUNITY_COLUMNS, keep_other_columns=True)
+    for column in COMMUNITY_COLUMNS:
+        _require_text(rows, frame, column)
+    return frame
 
 
 def write_learners(
@@ -191,8 +195,14 @@ def write_learners(
     return paths
 
 
-def _read(path: Path, table: str) -> tuple[pd.DataFrame, RowLocator]:
-    """All values as stripped strings under the expected header (extra columns are ignored)."""
+def _read(
+    path: Path,
+    table: str,
+    expected: tuple[str, ...] | None = None,
+    keep_other_columns: bool = False,
+) -> tuple[pd.DataFrame, RowLocator]:
+    """All values as stripped strings under the expected header (`COLUMNS[table]` unless
+    given); other columns are dropped unless kept."""
     if not path.is_file():
         raise InvalidInputError(f"{path}: file not found (expected the {table} table)")
     try:
@@ -208,19 +218,33 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame, RowLocator]:
     except UnicodeDecodeError as error:
         raise InvalidInputError(f"{path}: not UTF-8 text: {error}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    expected = list(COLUMNS[table])
+    expected = list(expected or COLUMNS[table])
     missing = [c for c in expected if c not in frame.columns]
     if missing:
         raise InvalidInputError(
             f"{path}: column(s) {missing} are missing; expected {expected}, "
             f"columns found: {list(frame.columns)}"
         )
-    frame = frame[expected].apply(lambda column: column.str.strip())
+    if not keep_other_columns:
+        frame = frame[expected]
+    frame = frame.apply(lambda column: column.str.strip())
     return frame, RowLocator(str(path), first_line=2)
 
 
 def _require_text(rows: RowLocator, frame: pd.DataFrame, column: str) -> None:
     rows.fail_on_first(frame[column] == "", f"column '{column}' is empty")
+
+
+def _scores(rows: RowLocator, frame: pd.DataFrame) -> pd.Series:
+    """Assessment scores, on the 0–300 scale the contract (and POST /score) states."""
+    column = "user_assessment_score"
+    scores = rows.numbers(frame[column], column)
+    rows.fail_on_first(
+        (scores < MIN_SCORE) | (scores > MAX_SCORE),
+        f"column '{column}' is '{{value}}', expected a score from {MIN_SCORE:g} to {MAX_SCORE:g}",
+        frame[column],
+    )
+    return scores
 
 
 def _dates(rows: RowLocator, frame: pd.DataFrame, column: str) -> pd.Series:
@@ -331,8 +355,34 @@ class _Vocabulary:
     topic: np.ndarray  # tag → position of its core tag (a core tag is its own topic)
 
 
+@dataclass(frozen=True)
+class GeneratorShape:
+    """How much the generated data flatters community structure. The default is what the tests
+    and the demo were written against; `HARD` is nearer real behaviour (MovieLens): a third of
+    what people do lies outside their communities, a heavier head of popular courses, and
+    activity spread wider (heavy users next to many light ones)."""
+
+    outside: float = 0.06  # share of a user's taste that is site-wide popularity
+    outside_uniform: float = 0.0  # of that share, how much is any tag at all (pure noise)
+    popularity_exponent: float = 1.6  # Zipf exponent of course popularity (smaller: heavier)
+    activity_spread: float = 1.0  # multiplies the lognormal sigma of per-user activity
+    activity_cap: float = 1.0  # multiplies the most a user follows / views
+
+
+HARD = GeneratorShape(
+    outside=0.3,
+    outside_uniform=0.5,
+    popularity_exponent=1.3,
+    activity_spread=1.4,
+    activity_cap=3.0,
+)
+
+
 def generate_learners(
-    n_users: int = 2_000, seed: int = 42, courses_per_user: float = 0.6
+    n_users: int = 2_000,
+    seed: int = 42,
+    courses_per_user: float = 0.6,
+    shape: GeneratorShape | None = None,
 ) -> GeneratedLearners:
     """Learners drawn from communities (see `COMMUNITY_TAGS`), as the public tables.
 
@@ -346,8 +396,10 @@ def generate_learners(
     4 % follow nothing and 30 % took assessments, scored 0–300 higher on their own community's
     topics. Courses are slugs of a tag and a level word, tagged with their topic and 0–3 related
     tags; popularity is long-tailed (Zipf) in every table. `courses_per_user` sets the catalogue
-    size relative to the users (the public data has ~0.6 courses per user).
+    size relative to the users (the public data has ~0.6 courses per user); `shape` how much of
+    that structure is blurred (`HARD`: see `GeneratorShape`).
     """
+    shape = shape or GeneratorShape()
     if n_users < 20:
         raise InvalidInputError(f"n_users={n_users}: generate at least 20 users")
     rng = np.random.default_rng(seed)
@@ -355,6 +407,9 @@ def generate_learners(
     vocabulary = _vocabulary(rng, names)
     n_tags = len(vocabulary.tags)
     courses = _courses(rng, vocabulary, names, max(60, round(n_users * courses_per_user)))
+    courses["popularity"] = (
+        rng.zipf(shape.popularity_exponent, size=len(courses)).clip(max=500).astype(float)
+    )
 
     sizes = np.array([_COMMUNITY_SIZE[c] for c in names])
     community = rng.choice(len(names), size=n_users, p=sizes / sizes.sum())
@@ -377,11 +432,12 @@ def generate_learners(
     other = np.where(
         (second >= 0)[:, None], vocabulary.community_weights[np.maximum(second, 0)], own
     )
-    taste = 0.82 * own + 0.12 * other + 0.06 * site_popularity
+    outside = (1 - shape.outside_uniform) * site_popularity + shape.outside_uniform / n_tags
+    taste = (0.88 - shape.outside) * own + 0.12 * other + shape.outside * outside
     taste /= taste.sum(axis=1, keepdims=True)
 
-    interests = _interests(rng, handles, taste, vocabulary)
-    views = _views(rng, handles, taste, courses)
+    interests = _interests(rng, handles, taste, vocabulary, shape)
+    views = _views(rng, handles, taste, courses, shape)
     assessments = _assessments(rng, handles, taste, vocabulary, own)
     course_tags = (
         courses.explode("tags")
@@ -468,9 +524,7 @@ def _courses(
                 "author_handle": rng.choice(authors_per_community[names[community]]),
             }
         )
-    courses = pd.DataFrame(rows)
-    courses["popularity"] = rng.zipf(1.6, size=len(courses)).clip(max=500).astype(float)
-    return courses
+    return pd.DataFrame(rows)
 
 
 def _activity(rng: np.random.Generator, n: int, median: float, sigma: float, cap: int):
@@ -497,10 +551,14 @@ def _timestamps(rng: np.random.Generator, n_users: int, counts: np.ndarray) -> n
 
 
 def _interests(
-    rng: np.random.Generator, handles: np.ndarray, taste: np.ndarray, vocabulary: _Vocabulary
+    rng: np.random.Generator,
+    handles: np.ndarray,
+    taste: np.ndarray,
+    vocabulary: _Vocabulary,
+    shape: GeneratorShape,
 ) -> pd.DataFrame:
     n = len(handles)
-    counts = _activity(rng, n, 20, 0.9, 200)
+    counts = _activity(rng, n, 20, 0.9 * shape.activity_spread, round(200 * shape.activity_cap))
     counts[rng.random(n) < 0.04] = 0
     chosen = [_sample_without_replacement(rng, taste[u], counts[u]) for u in range(n)]
     counts = np.array([len(c) for c in chosen])
@@ -529,13 +587,17 @@ def _course_tag_matrix(courses: pd.DataFrame, n_tags: int) -> np.ndarray:
 
 
 def _views(
-    rng: np.random.Generator, handles: np.ndarray, taste: np.ndarray, courses: pd.DataFrame
+    rng: np.random.Generator,
+    handles: np.ndarray,
+    taste: np.ndarray,
+    courses: pd.DataFrame,
+    shape: GeneratorShape,
 ) -> pd.DataFrame:
     """A course's appeal to a user: their taste for what it is about × its popularity. Some
     courses are watched over several days: one row per user, course and day."""
     n, n_tags = taste.shape
     about = _course_tag_matrix(courses, n_tags)
-    counts = _activity(rng, n, 12, 1.0, 250)
+    counts = _activity(rng, n, 12, shape.activity_spread, round(250 * shape.activity_cap))
     counts[rng.random(n) < 0.12] = 0
     popularity = courses["popularity"].to_numpy()
     chosen = []

@@ -9,14 +9,14 @@ out, keyed by handle, most similar first —
     → {"<user_handle>": {"similarity": 0.89, "assessment_tag": "…", "course_id": "…",
                          "interest_tag": "…"}, …}
 
-Words the models never saw still count: a misspelling of a known word is read as that word and
+Similarity mixes the users' FastText vectors with the items they share, IDF-weighted
+(`similar_users/profiles.py`). Words the models never saw still count: a misspelling of a known word is read as that word and
 anything else is composed from its character n-grams. `GET /users/{user_handle}/similar` answers
 the same for a known user.
 """
 
-from typing import Annotated, Protocol, runtime_checkable
+from typing import Annotated, Any, Protocol, runtime_checkable
 
-import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import (
@@ -45,14 +45,14 @@ class SimilarUsers(Protocol):
     @property
     def users(self) -> int: ...
     def has_user(self, handle: str) -> bool: ...
-    def user_vector(self, handle: str) -> np.ndarray: ...
+    def user_vector(self, handle: str) -> Any: ...
     def embed(
         self,
         assessment: list[tuple[str, float]],
         course_view: list[str],
         user_interests: list[str],
-    ) -> np.ndarray | None: ...
-    def similar_json(self, vector: np.ndarray, top_n: int, exclude: str | None = None) -> bytes: ...
+    ) -> Any | None: ...
+    def similar_json(self, query: Any, top_n: int, exclude: str | None = None) -> bytes: ...
 
 
 Word = Annotated[
@@ -87,7 +87,9 @@ class ScoreRequest(BaseModel):
 
 
 class SimilarUser(BaseModel):
-    similarity: float = Field(description="cosine similarity of the user vectors")
+    similarity: float = Field(
+        description="similarity of the profiles: FastText cosine mixed with IDF item overlap"
+    )
     assessment_tag: str = Field(description="their best-scored assessments, comma-separated")
     course_id: str = Field(description="the courses they watched longest, comma-separated")
     interest_tag: str = Field(description="the tags they followed last, comma-separated")
@@ -97,7 +99,7 @@ def _index(loaded: LoadedModel) -> SimilarUsers:
     return loaded.value
 
 
-def _query_vector(body: ScoreRequest, loaded: LoadedModel) -> np.ndarray | None:
+def _query_vector(body: ScoreRequest, loaded: LoadedModel) -> Any | None:
     return _index(loaded).embed(
         [(tag, score) for tag, score in body.assessment], body.course_view, body.user_interests
     )

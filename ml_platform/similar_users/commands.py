@@ -31,13 +31,14 @@ def _evaluate(args: argparse.Namespace) -> int:
             "items): share of hidden items in the top-10 similar users' profiles"
         )
         for name, prefix in [
-            ("FastText user vectors", ""),
+            ("FastText + IDF overlap", ""),
             ("random users", "random_"),
             ("Jaccard neighbours", "jaccard_"),
             ("TF-IDF neighbours", "tfidf_"),
+            ("heaviest users (same for all)", "heaviest_"),
         ]:
             print(
-                f"  {name:<24}{figures[prefix + 'hit_rate']:.3f}   (neighbours' profiles: "
+                f"  {name:<30}{figures[prefix + 'hit_rate']:.3f}   (neighbours' profiles: "
                 f"{figures[prefix + 'neighbour_profile_items']:.1f} items)"
             )
     return 0

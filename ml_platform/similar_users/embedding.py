@@ -53,7 +53,7 @@ class TableEmbedder:
         self.shares = {item: count / total for item, count in item_counts.items()}
         self.smoothing = smoothing
         self.spelling_similarity = spelling_similarity
-        self._cache: dict[str, tuple[np.ndarray, float]] = {}
+        self._cache: dict[str, tuple[np.ndarray, float, str]] = {}
 
     @property
     def dimensions(self) -> int:
@@ -69,6 +69,14 @@ class TableEmbedder:
         """The item's unit vector and its weight (0 when nothing of it is known), cached by
         the item as given (it is normalised on a miss): a spelling look-up or an n-gram
         composition costs far more than a dictionary hit."""
+        unit, weight, _ = self._looked_up(item)
+        return unit, weight
+
+    def word(self, item: str) -> str:
+        """The word the item is read as: itself normalised, or the vocabulary word it misspells."""
+        return self._looked_up(item)[2]
+
+    def _looked_up(self, item: str) -> tuple[np.ndarray, float, str]:
         cached = self._cache.get(item)
         if cached is None:
             word = normalise_token(item)
@@ -79,7 +87,8 @@ class TableEmbedder:
             unit = (vector / norm if norm > 0 else vector).astype(np.float32)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache = {}
-            cached = self._cache[item] = (unit, self.item_weight(word) if norm > 0 else 0.0)
+            weight = self.item_weight(word) if norm > 0 else 0.0
+            cached = self._cache[item] = (unit, weight, word)
         return cached
 
     def __getstate__(self) -> dict:

@@ -7,7 +7,8 @@
    when it is in the (visible) profile of one of the user's k most similar users. Baselines on
    the same hidden items: k random users, and k nearest users by Jaccard and by TF-IDF cosine
    over the raw visible profiles (every table's items). On dense behaviour ten random profiles
-   already hold many hidden items, so the lift over the profile baselines is what matters.
+   already hold many hidden items, so the lift over the profile baselines is what matters; and
+   big profiles hold more of them, so each rate comes with its neighbours' mean profile size.
 """
 
 import time
@@ -31,25 +32,25 @@ HIDDEN_TABLES = ("user_interests", "user_course_views")
 _BLOCK = 1024
 
 
-def top_k_neighbours(
-    vectors: np.ndarray, queries: np.ndarray, k: int, exclude_self: bool = True
-) -> np.ndarray:
-    """Rows (positions) of the k highest dot products per query position, best first."""
-    result = np.empty((len(queries), k), dtype=np.int64)
-    for start in range(0, len(queries), _BLOCK):
-        block = queries[start : start + _BLOCK]
-        scores = vectors[block] @ vectors.T
-        if exclude_self:
-            scores[np.arange(len(block)), block] = -np.inf
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
-        result[start : start + _BLOCK] = np.take_along_axis(top, order, axis=1)
-    return result
+# Users' similarity: their vectors (ranked by dot product), or a function of query rows giving
+# their scores against every user (`UserEmbeddings.similarity`).
+Similarity = np.ndarray | Callable[[np.ndarray], np.ndarray]
+
+
+def _scores_for(similarity: Similarity) -> Callable[[np.ndarray], np.ndarray]:
+    if callable(similarity):
+        return similarity
+    return lambda block: similarity[block] @ similarity.T
+
+
+def top_k_neighbours(similarity: Similarity, queries: np.ndarray, k: int) -> np.ndarray:
+    """Rows (positions) of the k most similar users per query position (never itself)."""
+    return _top_k(_scores_for(similarity), queries, k)
 
 
 def community_precision(
     handles: np.ndarray,
-    vectors: np.ndarray,
+    similarity: Similarity,
     communities: pd.DataFrame,
     k: int = 10,
     sample: int | None = 2_000,
@@ -57,10 +58,10 @@ def community_precision(
 ) -> float:
     """Mean share of same-community users among each (sampled) user's top k."""
     label = communities.set_index("user_handle")["community"].reindex(handles).to_numpy()
-    rows = np.flatnonzero(pd.notna(label) & vectors.any(axis=1))
+    rows = np.flatnonzero(pd.notna(label))
     if sample is not None and len(rows) > sample:
         rows = np.random.default_rng(seed).choice(rows, size=sample, replace=False)
-    neighbours = top_k_neighbours(vectors, rows, k)
+    neighbours = top_k_neighbours(similarity, rows, k)
     return float((label[neighbours] == label[rows, None]).mean())
 
 
@@ -142,7 +143,7 @@ def hit_rate(
     return found / total if total else 0.0
 
 
-def _sparse_neighbours(scores_for: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, k: int):
+def _top_k(scores_for: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, k: int):
     result = np.empty((len(rows), k), dtype=np.int64)
     for start in range(0, len(rows), _BLOCK):
         block = rows[start : start + _BLOCK]
@@ -162,29 +163,34 @@ def jaccard_neighbours(profiles, rows: np.ndarray, k: int) -> np.ndarray:
         union = sizes[block, None] + sizes[None, :] - shared
         return np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
 
-    return _sparse_neighbours(scores, rows, k)
+    return _top_k(scores, rows, k)
 
 
 def tfidf_neighbours(profiles, rows: np.ndarray, k: int) -> np.ndarray:
     from sklearn.feature_extraction.text import TfidfTransformer
 
     weighted = TfidfTransformer(sublinear_tf=True).fit_transform(profiles)
-    return _sparse_neighbours(lambda block: (weighted[block] @ weighted.T).toarray(), rows, k)
+    return _top_k(lambda block: (weighted[block] @ weighted.T).toarray(), rows, k)
 
 
 def leave_out_evaluation(
     tables: LearnerTables,
-    embed: Callable[[LearnerTables], tuple[np.ndarray, np.ndarray]],
+    embed: Callable[[LearnerTables], tuple[np.ndarray, Similarity]],
     *,
     users: int = 1_000,
     k: int = 10,
     seed: int = 0,
 ) -> dict[str, float]:
-    """Hit rates of `embed` (tables → handles, unit vectors) and of the baselines, on the same
-    hidden items; `embed` trains on the visible tables only."""
+    """Hit rates of `embed` (tables → handles, their similarity) and of the baselines, on the
+    same hidden items; `embed` trains on the visible tables only.
+
+    Beside them, a diagnostic that is no baseline to beat: the k users with the biggest
+    profiles, the same for everyone (`heaviest_`). On dense real behaviour they find more
+    hidden items than any neighbours (0.864 on a MovieLens validation split, TF-IDF 0.608), so
+    a hit rate is read with the neighbours' profile sizes beside it."""
     split = hide_items(tables, users=users, seed=seed)
     started = time.perf_counter()
-    handles, vectors = embed(split.visible)
+    handles, similarity = embed(split.visible)
     seconds = time.perf_counter() - started
     position = pd.Index(handles)
     queries = np.sort(position.get_indexer(split.hidden["user_handle"].unique()))
@@ -195,11 +201,13 @@ def leave_out_evaluation(
     rng = np.random.default_rng(seed)
     others = rng.integers(0, len(handles) - 1, size=(len(queries), k))
     others += others >= queries[:, None]  # never the user themself
+    heaviest = np.argsort(-profile_sizes, kind="stable")[: k + 1]
     neighbours = {
-        "": top_k_neighbours(vectors, queries, k),
+        "": top_k_neighbours(similarity, queries, k),
         "random_": others,
         "jaccard_": jaccard_neighbours(features, queries, k),
         "tfidf_": tfidf_neighbours(features, queries, k),
+        "heaviest_": np.array([[h for h in heaviest if h != q][:k] for q in queries]),
     }
     figures: dict[str, float] = {}
     for prefix, found in neighbours.items():
@@ -242,12 +250,12 @@ def evaluate_similar_users(
     }
     if communities is not None and len(communities):
         figures["community_precision_at_10"] = community_precision(
-            embeddings.handles, embeddings.vectors, communities, seed=seed
+            embeddings.handles, embeddings.similarity, communities, seed=seed
         )
 
-    def embed(visible: LearnerTables) -> tuple[np.ndarray, np.ndarray]:
+    def embed(visible: LearnerTables) -> tuple[np.ndarray, Similarity]:
         retrained = embed_users(visible, train_models(visible, fasttext), embedding)
-        return retrained.handles, retrained.vectors
+        return retrained.handles, retrained.similarity
 
     if leave_out_users > 0:
         figures |= leave_out_evaluation(tables, embed, users=leave_out_users, seed=seed)

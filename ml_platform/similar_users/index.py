@@ -1,27 +1,37 @@
-"""The served object: embed a query, search the user vectors, answer in the original's JSON.
+"""The served object: embed a query, score every user, answer in the original's JSON.
 
 Built once per materialization and loaded by the serving app (`similar_users_index` asset).
 It holds only what a request needs — per-table subword vectors with their word cache, the
-projection, a `core.vectors.VectorIndex` over the users and each user's display entry already
-serialized — so a request costs a few dictionary look-ups, one matrix-vector product and a
-partial sort. Numpy and the standard library only: the serving app unpickles it.
+projection, a `core.vectors.VectorIndex` over the user vectors, the users' IDF item profiles
+by item and each user's display entry already serialized — so a request costs a few
+dictionary look-ups, one matrix-vector product, one pass over the postings of the query's
+items and a partial sort. Numpy and the standard library only: the serving app unpickles it.
 """
 
 import json
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ml_platform.core.vectors import VectorIndex
 from ml_platform.similar_users.display import DISPLAY_COLUMNS
 from ml_platform.similar_users.embedding import TableEmbedder
+from ml_platform.similar_users.profiles import ItemProfiles, similarity_scale
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ml_platform.similar_users.user_vectors import UserEmbeddings
+
+
+class Query(NamedTuple):
+    """A profile to compare users with: its vector, and its known items' columns and weights."""
+
+    vector: np.ndarray
+    columns: np.ndarray
+    weights: np.ndarray
 
 
 class SimilarUsersIndex:
@@ -41,6 +51,11 @@ class SimilarUsersIndex:
         }
         self._roots = {table: math.sqrt(self.weights[table]) for table in self.order}
         self.index = VectorIndex(embeddings.handles, embeddings.vectors, metric="dot")
+        self.profiles: ItemProfiles = embeddings.profiles
+        self.dense_weight = embeddings.config.dense_weight
+        # users × dimensions transposed, contiguous: what a query vector multiplies
+        self._by_dimension = np.ascontiguousarray(self.index.vectors.T)
+        self._scale = similarity_scale(self.dense_weight, self.profiles)
         rows = display.set_index("user_handle").reindex(embeddings.handles).fillna("")
         self._keys = [json.dumps(str(h), ensure_ascii=False).encode() for h in embeddings.handles]
         self._entries = [
@@ -64,9 +79,10 @@ class SimilarUsersIndex:
         assessment: Sequence[tuple[str, float]] = (),
         course_view: Sequence[str] = (),
         user_interests: Sequence[str] = (),
-    ) -> np.ndarray | None:
-        """The query's vector in the index's space, exactly as `user_vectors.embed_users` makes
-        a user's, None when nothing in it can be embedded.
+    ) -> Query | None:
+        """The query in the index's space, exactly as `user_vectors.embed_users` makes a
+        user's (its vector, and the items it shares with the profiles, misspellings read as
+        the words they misspell), None when nothing in it can be embedded.
 
         The projection is linear and every table vector has unit length, so the projected,
         normalised concatenation is Σ √w·P_table·unit(table mean) / √(Σ w of present tables):
@@ -78,10 +94,12 @@ class SimilarUsersIndex:
         )
         query = None
         present = 0.0
+        items: list[tuple[str, str]] = []
         for table, words, scores in bags:
             if not words or self.weights[table] <= 0:
                 continue
             embedder = self.embedders[table]
+            items += [(table, embedder.word(word)) for word in words]
             pairs = [embedder.unit_vector(word) for word in words]
             weights = np.array([weight for _, weight in pairs], dtype=np.float32)
             if scores is not None:
@@ -93,20 +111,38 @@ class SimilarUsersIndex:
             part = self._table_projections[table] @ mean * (self._roots[table] / norm)
             query = part if query is None else query + part
             present += self.weights[table]
-        return None if query is None else query / math.sqrt(present)
+        if query is None:
+            return None
+        return Query(query / math.sqrt(present), *self.profiles.query(items))
 
-    def similar_json(self, vector: np.ndarray, top_n: int, exclude: str | None = None) -> bytes:
+    def scores(self, query: Query) -> np.ndarray:
+        """Every user's similarity to the query (`UserEmbeddings.similarity`'s mixture)."""
+        scores = self.dense_weight * (query.vector @ self._by_dimension)
+        if self.dense_weight < 1:
+            scores += (1 - self.dense_weight) * self.profiles.scores(query.columns, query.weights)
+        return scores / self._scale
+
+    def similar_json(self, query: Query, top_n: int, exclude: str | None = None) -> bytes:
         """`{"<handle>": {"similarity": s, "assessment_tag": …, "course_id": …,
         "interest_tag": …}, …}`, most similar first, as UTF-8 JSON."""
-        positions, scores = self.index.nearest(
-            vector, top_n, exclude_position=self.index.position(exclude)
-        )
+        scores = self.scores(query)
+        position = self.index.position(exclude)
+        if position is not None:
+            scores[position] = -np.inf
+        top_n = min(top_n, len(scores) - (position is not None))
+        top = np.argpartition(-scores, top_n - 1)[:top_n]
+        # best first, ties by row, as VectorIndex.nearest orders
+        positions = top[np.lexsort((top, -scores[top]))]
+        scores = scores[positions]
         parts = [
             self._keys[i] + b':{"similarity":%.4f,' % s + self._entries[i]
             for i, s in zip(positions.tolist(), scores.tolist(), strict=True)
         ]
         return b"{" + b",".join(parts) + b"}"
 
-    def user_vector(self, handle: str) -> np.ndarray:
-        """A known user's vector; KeyError for an unknown handle."""
-        return self.index.vector(handle)
+    def user_vector(self, handle: str) -> Query:
+        """A known user's profile as a query; KeyError for an unknown handle."""
+        row = self.index.position(handle)
+        if row is None:
+            raise KeyError(handle)
+        return Query(self.index.vectors[row], *self.profiles.user_query(row))

@@ -15,6 +15,7 @@ from ml_platform.datasets.learners import (
     load_communities,
     load_learners,
 )
+from ml_platform.similar_users.checks import MIN_GATE_USERS
 from ml_platform.similar_users.fasttext_models import FastTextConfig
 from ml_platform.similar_users.landing import LANDING_TABLES, read_landing_tables
 from ml_platform.similar_users.user_vectors import EmbeddingConfig
@@ -42,10 +43,14 @@ class SimilarUsersSettings(dg.ConfigurableResource):
     course_view_weight: float = 1.0
     interest_weight: float = 1.0
     smoothing: float = 1e-3
+    dense_weight: float = 0.1  # of the FastText vectors in the similarity (rest: IDF overlap)
+    profile_exponent: float = 0.4
     index_dimensions: int = 24
     display_items: int = 10  # items per table shown for each similar user
     leave_out_users: int = 1_000  # users whose items the evaluation hides; 0 skips it
     evaluation_seed: int = 0
+    # From this many leave-out users a model that loses to TF-IDF/Jaccard is not published.
+    gate_min_users: int = MIN_GATE_USERS
 
     def source(self) -> str:
         if self.data_dir:
@@ -87,4 +92,6 @@ class SimilarUsersSettings(dg.ConfigurableResource):
             table_weights=dict(weights),
             smoothing=self.smoothing,
             index_dimensions=self.index_dimensions,
+            dense_weight=self.dense_weight,
+            profile_exponent=self.profile_exponent,
         )

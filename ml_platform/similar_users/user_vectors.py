@@ -1,8 +1,11 @@
-"""Every user's vector from the trained table models (see `embedding.py` for the recipe).
+"""Every user's vector from the trained table models (see `embedding.py` for the recipe), and
+the IDF-weighted item profiles the similarity mixes with it (see `profiles.py`).
 
-Weights, as in the original: an assessment counts by its score (the best of retakes), a viewed
-course by the time spent on it (log seconds: a twelve-hour marathon is not worth a hundred
-short courses), an interest once.
+Similarity of users u and v: `dense_weight` × the dot product of their FastText vectors plus
+the rest × their asymmetric IDF overlap. The sparse part is what beats TF-IDF neighbours on real
+behaviour; the dense part is what still places a query of misspelt or never-seen words, and
+what a user without any shared item is ranked by (on validation splits of MovieLens and the
+generator a 0.1 weight of the vectors cost under 0.01 of hit rate against the overlap alone).
 """
 
 from collections.abc import Mapping
@@ -13,7 +16,13 @@ import pandas as pd
 
 from ml_platform.datasets.learners import LearnerTables
 from ml_platform.similar_users.embedding import TableEmbedder, combine, unit_rows
-from ml_platform.similar_users.fasttext_models import ITEM_COLUMNS, TableModel, normalise_token
+from ml_platform.similar_users.fasttext_models import (
+    ITEM_COLUMNS,
+    TableModel,
+    normalise_token,
+    table_items,
+)
+from ml_platform.similar_users.profiles import ItemProfiles, similarity_scale
 
 TABLE_ORDER = tuple(ITEM_COLUMNS)
 
@@ -34,6 +43,8 @@ class EmbeddingConfig:
     # the search, a matrix-vector product over every user, costs in proportion.
     index_dimensions: int = 24
     spelling_similarity: float = 0.8  # unknown query words this close to a known one; 0 = off
+    dense_weight: float = 0.1  # of the FastText vectors in the similarity; 1 = vectors alone
+    profile_exponent: float = 0.4  # β of the asymmetric IDF overlap (`profiles.py`)
 
 
 @dataclass
@@ -48,6 +59,15 @@ class UserEmbeddings:
     config: EmbeddingConfig
     users_per_table: dict[str, int]
     explained_variance: float
+    profiles: ItemProfiles
+
+    def similarity(self, rows: np.ndarray) -> np.ndarray:
+        """Similarity of the users at `rows` to every user (rows × users), as the index ranks."""
+        weight = self.config.dense_weight
+        scores = weight * (self.vectors[rows] @ self.vectors.T)
+        if weight < 1:
+            scores += (1 - weight) * self.profiles.user_scores(rows)
+        return scores / similarity_scale(weight, self.profiles)
 
     def summary(self) -> dict[str, float]:
         return {
@@ -132,8 +152,17 @@ def embed_users(
         TABLE_ORDER,
     )
     projection, explained = principal_axes(vectors, config.index_dimensions)
+    profiles = ItemProfiles(
+        {
+            table: table_items(table, tables.table(table))
+            for table in TABLE_ORDER
+            if config.table_weights[table] > 0
+        },
+        users,
+        config.profile_exponent,
+    )
     return UserEmbeddings(
-        users, vectors @ projection.T, projection, embedders, config, counts, explained
+        users, vectors @ projection.T, projection, embedders, config, counts, explained, profiles
     )
 
 

@@ -74,10 +74,13 @@ def test_every_asset_materializes_and_the_blocking_checks_pass(generated_run):
         "user_interests_are_valid",
         "course_tags_are_valid",
         "user_embeddings_beat_random_users",
+        "user_embeddings_beat_profile_baselines",
         "every_user_has_a_vector",
     ]
     assert all(checks[name].passed for name in blocking)
-    assert "user_embeddings_beat_jaccard_neighbours" in checks
+    # 150 leave-out users: below the gate's minimum, so it would only have warned
+    gate = checks["user_embeddings_beat_profile_baselines"]
+    assert gate.severity == dg.AssetCheckSeverity.WARN
     users = generate_learners(600, seed=11).tables.users()
     assert store.read_value("similar_users_index").users == len(users)
 
@@ -168,4 +171,27 @@ def test_rows_the_app_got_wrong_fail_the_checks_and_never_reach_the_models(
     text = " ".join(str(v.value) for v in check.metadata.values())
     assert "400" in text and "user_assessment_date" in text
     assert "assessment_fasttext" not in materialized(result)
+    assert store.read_value("similar_users_index") is None
+
+
+def test_a_model_that_loses_to_tfidf_neighbours_is_not_published(schema_warehouse, tmp_path):
+    # The FastText vectors alone (the seed's model) lose to TF-IDF on these 600 users (hit
+    # rate 0.81 against 0.86); the gate blocks from 100 leave-out users here.
+    store = ObjectStore(base_uri=str(tmp_path / "storage"))
+    defs = product(
+        schema_warehouse, store, leave_out_users=150, gate_min_users=100, dense_weight=1.0
+    )
+
+    result = run(defs)
+
+    gate = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "user_embeddings_beat_profile_baselines"
+    )
+    assert not gate.passed and gate.severity == dg.AssetCheckSeverity.ERROR
+    figures = {k: v.value for k, v in gate.metadata.items()}
+    assert figures["best_baseline"] == "tfidf" and figures["margin"] < 0
+    assert "user_embeddings" in materialized(result)
+    assert "similar_users_index" not in materialized(result)
     assert store.read_value("similar_users_index") is None

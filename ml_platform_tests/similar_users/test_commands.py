@@ -32,3 +32,12 @@ def test_a_missing_table_is_an_error_naming_the_file(tmp_path, capsys):
 
     assert main(["similar-users", "evaluate", "--data-dir", str(tmp_path)]) == 2
     assert "user_interests.csv: file not found" in capsys.readouterr().err
+
+
+def test_bad_community_labels_stop_the_evaluation_before_any_training(tmp_path, capsys):
+    write_learners(tmp_path, generate_learners(30, seed=4).tables)
+    (tmp_path / "user_communities.csv").write_text("user_handle,group\n1,web\n")
+
+    assert main(["similar-users", "evaluate", "--data-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "user_communities.csv" in error and "['community']" in error

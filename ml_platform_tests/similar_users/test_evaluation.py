@@ -1,10 +1,11 @@
 """The evaluation's parts on cases small enough to check by hand, and its verdict on real runs."""
 
+import dagster as dg
 import numpy as np
 import pandas as pd
 
 from ml_platform.datasets.learners import LearnerTables
-from ml_platform.similar_users import evaluation
+from ml_platform.similar_users import checks, evaluation
 from ml_platform.similar_users.fasttext_models import train_models
 from ml_platform.similar_users.user_vectors import embed_users
 from ml_platform_tests.similar_users.trained import FASTTEXT, trained
@@ -85,10 +86,29 @@ def test_community_precision_counts_same_community_neighbours():
 
 def test_on_generated_data_embeddings_beat_random_users_and_say_how_big_neighbours_are():
     def embed(visible):
-        vectors = embed_users(visible, train_models(visible, FASTTEXT))
-        return vectors.handles, vectors.vectors
+        embeddings = embed_users(visible, train_models(visible, FASTTEXT))
+        return embeddings.handles, embeddings.similarity
 
     figures = evaluation.leave_out_evaluation(trained().data.tables, embed, users=200, seed=3)
     assert figures["hit_rate"] > figures["random_hit_rate"] + 0.1
     assert {"jaccard_hit_rate", "tfidf_hit_rate", "jaccard_neighbour_profile_items"} <= set(figures)
+    # the heaviest users are the same for everyone, and the biggest profiles there are
+    assert figures["heaviest_neighbour_profile_items"] > figures["tfidf_neighbour_profile_items"]
     assert figures["leave_out_users"] == 200
+
+
+FIGURES = {"hit_rate": 0.70, "jaccard_hit_rate": 0.73, "tfidf_hit_rate": 0.77}
+
+
+def test_the_baseline_gate_fails_a_model_below_tfidf_and_blocks_only_from_its_minimum_users():
+    gate = checks.beats_profile_baselines("gate", {**FIGURES, "leave_out_users": 943})
+    assert not gate.passed and gate.severity == dg.AssetCheckSeverity.ERROR
+    assert gate.metadata["best_baseline"].value == "tfidf"
+
+    few = checks.beats_profile_baselines("gate", {**FIGURES, "leave_out_users": 150})
+    assert not few.passed and few.severity == dg.AssetCheckSeverity.WARN
+
+    above_jaccard_only = {**FIGURES, "hit_rate": 0.75, "leave_out_users": 943}
+    assert not checks.beats_profile_baselines("gate", above_jaccard_only).passed
+    better = {**FIGURES, "hit_rate": 0.80, "leave_out_users": 943}
+    assert checks.beats_profile_baselines("gate", better).passed

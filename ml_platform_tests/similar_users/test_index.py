@@ -43,7 +43,7 @@ def profile_items(tables, handle: str) -> set[str]:
 def test_most_similar_users_share_the_users_community(built):
     embeddings = built.embeddings
     precision = community_precision(
-        embeddings.handles, embeddings.vectors, built.data.communities, sample=None
+        embeddings.handles, embeddings.similarity, built.data.communities, sample=None
     )
     assert precision >= 0.85
 
@@ -69,8 +69,10 @@ def test_a_query_embeds_as_the_same_profile_of_a_known_user(built):
     handles = [h for h in built.embeddings.handles if h not in viewers | retook][:20]
     assert len(handles) >= 10
     for handle in handles:
-        vector = index.embed(**profile(tables, handle))
-        np.testing.assert_allclose(vector, index.user_vector(handle), atol=1e-5)
+        query, known = index.embed(**profile(tables, handle)), index.user_vector(handle)
+        np.testing.assert_allclose(query.vector, known.vector, atol=1e-5)
+        np.testing.assert_array_equal(query.columns, known.columns)
+        np.testing.assert_allclose(query.weights, known.weights, atol=1e-6)
 
 
 def test_a_users_own_profile_as_a_query_finds_them(built):
@@ -105,7 +107,9 @@ def test_typos_are_read_as_the_words_they_misspell(built):
     index = built.index
     typed = index.embed(user_interests=["pyhton", "data-analisys"])
     meant = index.embed(user_interests=["python", "data-analysis"])
-    np.testing.assert_allclose(typed, meant, atol=1e-6)
+    np.testing.assert_allclose(typed.vector, meant.vector, atol=1e-6)
+    np.testing.assert_array_equal(typed.columns, meant.columns)  # the same items shared
+    assert len(typed.columns) == 2
 
     # Similar users, not a search: on 600 users (16 % of them following both tags) nearly all
     # have one of the two in their profile, about half both; on 10,000 users 10 and 8 of 10
@@ -119,7 +123,8 @@ def test_typos_are_read_as_the_words_they_misspell(built):
 def test_unknown_words_embed_through_their_ngrams_and_gibberish_does_not(built):
     index = built.index
     new_tag = index.embed(user_interests=["pandas-dataframe-internals"])
-    assert new_tag is not None and np.abs(new_tag).sum() > 0
+    assert new_tag is not None and np.abs(new_tag.vector).sum() > 0
+    assert len(new_tag.columns) == 0  # no user has it: the vector alone places it
     communities = built.data.communities.set_index("user_handle")["community"]
     found = list(json.loads(index.similar_json(new_tag, 10)))
     assert communities[found].isin(["data", "machine-learning"]).mean() >= 0.7
