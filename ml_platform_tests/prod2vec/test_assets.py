@@ -102,7 +102,7 @@ def test_without_tuning_every_asset_but_the_tuning_analysis_materializes_and_che
     assert checks == {
         "baskets_are_valid": True,
         "skipgram_pairs_are_valid": True,
-        "prod2vec_beats_popularity": True,
+        "prod2vec_beats_baselines": True,
     }
     given = metadata(plain_run, "prod2vec_hyperparameters")
     assert given["source"] == "given" and given["embedding_dim"] == 32
