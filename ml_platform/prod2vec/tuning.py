@@ -5,10 +5,12 @@ validation basket, the pairs of a trial come from the baskets before it, and the
 HR@10 of "bought with" on those validation baskets (the metric the model is judged by).
 
 A trial draws an embedding size, a learning rate and the "bought with" blend strength
-(`bought_with.py`) and trains up to `MAX_EPOCHS`, measured after every epoch; its value is its best epoch's, and that epoch count is the one the trial stands for
-(early stopping, instead of spending trials on the epoch count). The first trial is always the
-defaults (`Hyperparameters()`), so the pick is never worse than them on the validation baskets. From the second epoch on, a
-trial below the median of earlier trials at the same epoch is pruned (Optuna's MedianPruner).
+(`bought_with.py`) and trains up to `MAX_EPOCHS`, measured after every epoch; its value is its
+best epoch's, and that epoch count is the one the trial stands for (early stopping, instead of
+spending trials on the epoch count). From the second epoch on, a trial below the median of
+earlier trials at the same epoch is pruned (Optuna's MedianPruner). The first trial is always
+the defaults (`Hyperparameters()`), so the pick is never worse than them on the validation
+baskets (the seed's search, without it, picked values 0.014 HR@10 below the defaults on test).
 
 Trials may train on a share of the users (`users_share`) to fit a search of ≥ 10 trials in
 minutes; the full model then trains for the best trial's best epoch count over all users. Each of
