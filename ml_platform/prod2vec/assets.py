@@ -392,7 +392,8 @@ def prod2vec_index(
 def similar_products(
     prod2vec_index: ProductIndex, product_vectors: pd.DataFrame
 ) -> dg.Output[pd.DataFrame]:
-    """The 10 most similar products of every product, with names, for batch consumers."""
+    """The 10 most similar products of every product (the served method), with names, for batch
+    consumers."""
     table = prod2vec_index.similar_table(SIMILAR_K)
     aisle = dict(zip(product_vectors["product_id"], product_vectors["aisle"], strict=True))
     same_aisle = table["product_id"].map(aisle) == table["neighbour_aisle"]
@@ -402,6 +403,7 @@ def similar_products(
         table,
         metadata={
             "rows": len(table),
+            "method": prod2vec_index.method,
             "same_aisle_share": float(same_aisle.mean()) if len(table) else 0.0,
             "best_sellers": dg.MetadataValue.md(
                 artifacts.markdown_table(
