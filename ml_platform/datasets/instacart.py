@@ -261,6 +261,7 @@ def _read(
     The header must hold `names`; with `optional`, other columns are kept too."""
     if not path.is_file():
         raise InvalidInputError(f"{path}: file not found")
+    _require_rows(path)
     try:
         frame = pd.read_csv(path, engine="pyarrow", dtype=str, keep_default_na=False)
     except Exception as error:  # pyarrow raises its own ArrowInvalid for malformed lines
@@ -278,6 +279,19 @@ def _read(
     if frame.empty:
         raise InvalidInputError(f"{path}: file has no rows")
     return frame.apply(lambda column: column.str.strip()), RowLocator(str(path), first_line=2)
+
+
+def _require_rows(path: Path) -> None:
+    """An empty or header-only file fails here, in plain Python, before pyarrow's reader starts
+    its threads: a process that then raised and exited at once sometimes aborted in their
+    teardown ("terminate called without an active exception", exit 134) instead of saying
+    what was wrong."""
+    with path.open("rb") as file:
+        lines = (line for line in file if line.strip())
+        if next(lines, None) is None:
+            raise InvalidInputError(f"{path}: file is empty, expected a header and rows")
+        if next(lines, None) is None:
+            raise InvalidInputError(f"{path}: file has no rows, only a header")
 
 
 def _integers(rows: RowLocator, values: pd.Series, column: str) -> pd.Series:
@@ -329,6 +343,22 @@ def empty_products() -> pd.DataFrame:
             "department_id": pd.Series(dtype="int64"),
             "aisle": pd.Series(dtype="str"),
             "department": pd.Series(dtype="str"),
+        }
+    )
+
+
+def placeholder_catalogue(product_ids: pd.Series) -> pd.DataFrame:
+    """A catalogue for products known only by id, as some real exports carry: "product <id>"
+    names, one aisle and one department (id 1, named 'missing')."""
+    ids = np.unique(np.asarray(product_ids, dtype=np.int64))
+    return pd.DataFrame(
+        {
+            "product_id": ids,
+            "product_name": [f"product {i}" for i in ids],
+            "aisle_id": np.ones(len(ids), np.int64),
+            "department_id": np.ones(len(ids), np.int64),
+            "aisle": "missing",
+            "department": "missing",
         }
     )
 

@@ -5,11 +5,14 @@ import argparse
 # What the table prints, in order: (label, metric prefix).
 _METHODS = (
     ("prod2vec (bought with)", ""),
-    ("prod2vec (neighbours)", "similar_"),
+    ("prod2vec (vectors alone)", "vectors_"),
+    ("prod2vec (cosine)", "cosine_"),
+    ("prod2vec (served similar)", "similar_"),
     ("popularity", "popularity_"),
     ("co-occurrence", "cooccurrence_"),
     ("gensim (bought with)", "gensim_"),
-    ("gensim (neighbours)", "gensim_similar_"),
+    ("gensim (vectors alone)", "gensim_vectors_"),
+    ("gensim (cosine)", "gensim_cosine_"),
 )
 
 
@@ -45,6 +48,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         embedding_dim=args.embedding_dim or defaults.embedding_dim,
         learning_rate=args.learning_rate or defaults.learning_rate,
         epochs=args.epochs or defaults.epochs,
+        blend_strength=(
+            defaults.blend_strength if args.blend_strength is None else args.blend_strength
+        ),
     )
     metrics = evaluate_prod2vec(
         baskets,
@@ -54,6 +60,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         seed=args.seed,
         gensim=not args.no_gensim,
     ).metrics
+    # which method /products/{id}/similar would serve, by name (a 1.0/0.0 flag in the asset)
+    for prefix in ("", "gensim_"):
+        if f"{prefix}similar_method" in metrics:
+            flag = metrics[f"{prefix}similar_method"]
+            metrics[f"{prefix}similar_method"] = "bought_with" if flag == 1.0 else "cosine"
     if args.json:
         print(json.dumps(metrics, indent=2))
         return 0
@@ -71,6 +82,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             else ""
         )
     )
+    print(f"/products/{{id}}/similar would serve: {metrics['similar_method']}")
     if "aisle_share_at_10" in metrics:
         print(
             f"neighbours in the product's aisle: {metrics['aisle_share_at_10']:.3f} "
@@ -101,6 +113,9 @@ def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     evaluate.add_argument("--embedding-dim", type=int)
     evaluate.add_argument("--learning-rate", type=float)
     evaluate.add_argument("--epochs", type=int)
+    evaluate.add_argument(
+        "--blend-strength", type=float, help="pseudo-baskets of the vectors in 'bought with'"
+    )
     evaluate.add_argument("--no-gensim", action="store_true", help="skip gensim's Word2Vec")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.set_defaults(run=_evaluate)

@@ -2,14 +2,17 @@
 
 - *similar* products: nearest neighbours of a product's vector by cosine — substitutes, mostly
   from its aisle (the original pipeline's "most similar");
-- *bought with*: target · context + `pairs.context_log_prior` — skip-gram's own estimate of
-  which products share a basket with it (what held-out baskets measure, `evaluation.py`).
+- *bought with*: co-occurrence counts smoothed toward skip-gram's own estimate of which
+  products share a basket with it (target · context + `pairs.context_log_prior`,
+  `bought_with.py`) — what held-out baskets measure (`evaluation.py`).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
+from ml_platform.prod2vec.bought_with import BLEND_STRENGTH, blended_probabilities
 from ml_platform.prod2vec.pairs import PairConfig, SkipgramPairs, context_log_prior
 from ml_platform.prod2vec.skipgram import (
     EpochCallback,
@@ -21,14 +24,20 @@ from ml_platform.prod2vec.skipgram import (
 
 @dataclass
 class Prod2VecModel:
-    """`product_ids[i]` owns row i of `skipgram`'s matrices and of `purchases` (times bought in
-    the training baskets)."""
+    """`product_ids[i]` owns row i of `skipgram`'s matrices, of `purchases` (times bought in
+    the training baskets) and of `evidence` (their size-weighted co-occurrence,
+    `bought_with.basket_evidence`)."""
 
     product_ids: np.ndarray
     purchases: np.ndarray
     skipgram: SkipgramModel
     pair_config: PairConfig
     context_log_prior: np.ndarray
+    evidence: sparse.csr_matrix
+    blend_strength: float = BLEND_STRENGTH
+    # what /products/{id}/similar serves: "bought_with" or "cosine", the better on held-out
+    # baskets (set where the model is measured, `assets.prod2vec_model`)
+    similar_method: str = "cosine"
 
     @property
     def vectors(self) -> np.ndarray:
@@ -45,10 +54,16 @@ class Prod2VecModel:
         return rows
 
     def bought_with_scores(self, rows: np.ndarray) -> np.ndarray:
-        """(len(rows), products) log P(product in the basket | query product) + a constant."""
-        scores = self.vectors[rows] @ self.skipgram.context_vectors.T + self.context_log_prior
-        scores[np.arange(len(rows)), rows] = -np.inf
-        return scores
+        """(len(rows), products) P(product in the basket | query product): the basket evidence
+        smoothed toward the vectors' estimate (`bought_with.py`); the query itself −inf."""
+        return blended_probabilities(
+            self.vectors,
+            self.skipgram.context_vectors,
+            self.context_log_prior,
+            self.evidence,
+            rows,
+            self.blend_strength,
+        )
 
 
 def fit_prod2vec(
@@ -57,11 +72,13 @@ def fit_prod2vec(
     purchases: np.ndarray,
     pair_config: PairConfig,
     hyperparameters: Hyperparameters,
+    evidence: sparse.csr_matrix,
     *,
     seed: int = 42,
     on_epoch: EpochCallback | None = None,
 ) -> Prod2VecModel:
-    """Train the Keras skip-gram on `pairs` (rows of `product_ids`) and wrap it with ids."""
+    """Train the Keras skip-gram on `pairs` (rows of `product_ids`) and wrap it with ids and
+    the training baskets' evidence (`bought_with.basket_evidence`)."""
     skipgram = train_skipgram(
         pairs,
         len(product_ids),
@@ -75,4 +92,6 @@ def fit_prod2vec(
         skipgram=skipgram,
         pair_config=pair_config,
         context_log_prior=context_log_prior(purchases, pair_config),
+        evidence=evidence,
+        blend_strength=hyperparameters.blend_strength,
     )

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ml_platform.prod2vec.bought_with import BLEND_STRENGTH
 from ml_platform.prod2vec.pairs import SkipgramPairs
 
 # (epoch from 1, target vectors, context vectors) → whether to go on training
@@ -37,6 +38,8 @@ class Hyperparameters:
     learning_rate: float = 0.003
     epochs: int = 5
     batch_size: int = 16_384
+    # pseudo-baskets of the vectors' evidence in "bought with" (`bought_with.py`); not training
+    blend_strength: float = BLEND_STRENGTH
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)

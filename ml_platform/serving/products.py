@@ -1,7 +1,8 @@
-"""Similar products from the prod2vec vectors (`prod2vec_index` asset), by id or by name.
+"""Similar products from the prod2vec model (`prod2vec_index` asset), by id or by name.
 
 `GET /products/{product_id}/similar?k=10` and `GET /products/similar?name=peanut butter` (the
-most bought product whose name holds those words, and its similar products).
+most bought product whose name holds those words, and its similar products). The index serves
+the method that scored best on held-out baskets; `method` in the answer says which.
 """
 
 from typing import Annotated, Protocol, runtime_checkable
@@ -31,6 +32,11 @@ class SimilarProductIndex(Protocol):
     def find(self, name: str) -> list[int]: ...
 
 
+def _method(index: SimilarProductIndex) -> str:
+    """The served method; an index stored before it had one is cosine neighbours."""
+    return str(getattr(index, "method", "cosine"))
+
+
 class ProductInfo(BaseModel):
     product_id: int
     product_name: str
@@ -39,11 +45,19 @@ class ProductInfo(BaseModel):
 
 
 class SimilarProduct(ProductInfo):
-    similarity: float = Field(description="cosine similarity of the product vectors")
+    similarity: float = Field(
+        description="score under `method`: cosine similarity of the product vectors, or "
+        "P(bought in the same basket)"
+    )
 
 
 class SimilarProductsResponse(BaseModel):
     model_version: str = Field(description="modification time of the stored index served")
+    method: str = Field(
+        description="how `similar` was ranked: 'bought_with' (basket evidence blended with "
+        "the product vectors) or 'cosine' (nearest product vectors), whichever scored better "
+        "on held-out baskets"
+    )
     product: ProductInfo
     similar: list[SimilarProduct]
 
@@ -89,6 +103,7 @@ async def similar_by_name(
         {
             "query": name,
             "model_version": loaded.version,
+            "method": _method(index),
             "product": index.product(best),
             "other_matches": [index.product(i) for i in found[1 : 1 + OTHER_MATCHES]],
             "similar": index.similar(best, k),
@@ -103,7 +118,7 @@ async def similar_by_id(
     product_id: Annotated[int, Path(ge=1, le=MAX_ID, description="a product of the index")],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="how many similar products")] = 10,
 ) -> Response:
-    """The `k` products whose vectors are closest to this product's, most similar first."""
+    """The `k` products most similar to this one under the served method, best first."""
     loaded = _loaded_index(request)
     index: SimilarProductIndex = loaded.value
     if not index.has_product(product_id):
@@ -113,6 +128,7 @@ async def similar_by_id(
     content = encode_json(
         {
             "model_version": loaded.version,
+            "method": _method(index),
             "product": index.product(product_id),
             "similar": index.similar(product_id, k),
         }

@@ -82,3 +82,31 @@ def test_a_basket_of_an_unknown_order_is_an_error_naming_the_file(files, tmp_pat
 
     assert code == 2
     assert f"{bad}: 1 order_products row(s) name 1 order id(s) missing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", ["", "order_id,user_id,eval_set,order_number\n"])
+def test_an_empty_orders_file_is_an_error_naming_it_before_any_reader_or_tensorflow_starts(
+    files, tmp_path, content
+):
+    """Issue 12 item 14: an empty orders.csv once aborted with exit 134 in pyarrow's thread
+    teardown; the error must come from plain Python, name the file, and load neither."""
+    import subprocess
+    import sys
+
+    empty = tmp_path / "orders.csv"
+    empty.write_text(content)
+    script = (
+        "import sys\n"
+        "from ml_platform.cli import main\n"
+        f"code = main(['prod2vec', 'evaluate', '--orders', {str(empty)!r}, "
+        f"'--order-products', {str(files['order_products__prior'])!r}])\n"
+        "print(sorted(m for m in ('pyarrow.csv', 'tensorflow') if m in sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True
+    )
+
+    assert run.returncode == 2, run.stderr
+    assert f"{empty}: file" in run.stderr
+    assert run.stdout.strip() == "[]"

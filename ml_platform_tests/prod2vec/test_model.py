@@ -60,11 +60,13 @@ def test_training_stops_when_the_epoch_callback_says_so():
     assert seen[0][1] == (10, 4) and len(model.history["loss"]) == 2
 
 
-def test_prod2vec_beats_popularity_and_its_neighbours_share_an_aisle(trained):
+def test_prod2vec_beats_both_baselines_and_its_neighbours_share_an_aisle(trained):
     metrics = trained.evaluation.metrics
 
     assert metrics["queries"] > 300
     assert metrics["hr_at_10"] > metrics["popularity_hr_at_10"]
+    assert metrics["hr_at_10"] > metrics["cooccurrence_hr_at_10"]
+    assert metrics["similar_hr_at_10"] >= metrics["popularity_hr_at_10"]
     assert metrics["aisle_share_at_10"] > 3 * metrics["aisle_share_chance"]
     for key in ("cooccurrence_hr_at_10", "gensim_hr_at_10", "gensim_pairs_per_second"):
         assert 0 < metrics[key]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_platform.prod2vec.similarity import ProductIndex
+from ml_platform.prod2vec.similarity import BOUGHT_WITH, COSINE, ProductIndex, top_neighbours
 
 
 def product_vectors() -> pd.DataFrame:
@@ -60,3 +60,23 @@ def test_the_table_holds_k_neighbours_per_product_in_rank_order(index):
 )
 def test_names_are_found_by_their_words(index, query, expected):
     assert index.find(query) == expected
+
+
+def test_precomputed_neighbours_are_served_instead_of_cosine_ones_and_named():
+    ids = np.arange(1, 7)
+
+    # a score that ranks the products by id from the highest, the query itself never
+    def scores(rows: np.ndarray) -> np.ndarray:
+        block = np.tile(ids.astype(float), (len(rows), 1))
+        block[np.arange(len(rows)), rows] = -np.inf
+        return block
+
+    neighbours = top_neighbours(BOUGHT_WITH, ids, scores, k=3)
+    index = ProductIndex(product_vectors(), neighbours)
+
+    assert index.method == BOUGHT_WITH and ProductIndex(product_vectors()).method == COSINE
+    assert neighbours.ids.tolist()[0] == [6, 5, 4] and neighbours.ids.tolist()[5] == [5, 4, 3]
+    assert [p["product_id"] for p in index.similar(6, k=2)] == [5, 4]
+    assert index.similar(1, k=1)[0]["similarity"] == 6.0
+    table = index.similar_table(3)
+    assert table.loc[table["product_id"] == 2, "neighbour_id"].tolist() == [6, 5, 4]

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
-from ml_platform.prod2vec.similarity import ProductIndex
+from ml_platform.prod2vec.similarity import Neighbours, ProductIndex
 from ml_platform.serving import ServingSettings, create_app
 from ml_platform.serving.products import ASSET, NameSearchResponse, SimilarProductsResponse
 
@@ -60,6 +60,40 @@ def test_similar_products_of_a_product_come_best_first_with_names(client):
     assert [p.product_id for p in body.similar] == [12, 13, 24]
     assert body.similar[0].aisle == "spreads"
     assert body.similar[0].similarity > body.similar[1].similarity
+    assert body.method == "cosine"
+
+
+def test_an_index_of_bought_with_neighbours_serves_them_and_says_so(tmp_path):
+    store = ObjectStore(base_uri=str(tmp_path / "storage"))
+    ids = np.array([11, 12, 13, 24, 25, 36])
+    # milk is what every product is bought with, then the others in id order
+    served = Neighbours(
+        method="bought_with",
+        product_ids=ids,
+        ids=np.array(
+            [[36, *[j for j in ids if j not in (i, 36)][:4]] if i != 36 else ids[:5] for i in ids]
+        ),
+        scores=np.tile(np.linspace(0.5, 0.1, 5), (6, 1)),
+    )
+
+    @dg.asset(name=ASSET)
+    def prod2vec_index() -> ProductIndex:
+        return ProductIndex(product_vectors(), served)
+
+    dg.materialize([prod2vec_index], resources={"io_manager": ObjectStoreIOManager(store=store)})
+    app = create_app(ServingSettings(object_store=store, reload_interval_seconds=0.05))
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 10
+        while app.state.models.loaded(ASSET) is None:
+            assert time.monotonic() < deadline, "index not loaded within 10 s"
+            time.sleep(0.02)
+        by_id = client.get("/products/11/similar", params={"k": 2}).json()
+        by_name = client.get("/products/similar", params={"name": "banana", "k": 1}).json()
+
+    assert by_id["method"] == by_name["method"] == "bought_with"
+    assert [p["product_name"] for p in by_id["similar"]] == ["Whole Milk", "Crunchy Peanut Butter"]
+    assert by_id["similar"][0]["similarity"] == 0.5
+    assert [p["product_id"] for p in by_name["similar"]] == [36]
 
 
 def test_k_defaults_to_ten_and_a_repeat_gets_the_same_answer(client):
