@@ -100,8 +100,10 @@ def validate_feedback(
     target_ids: Collection[str] | None = None,
     *,
     line_numbers: Sequence[int] | None = None,
+    withdrawals: bool = False,
 ) -> pd.DataFrame:
     """Pairs people labelled: label 1 = same person, 0 = different (`true`/`false` accepted).
+    With `withdrawals`, an empty label is a person taking their label back (kept as <NA>).
 
     With `source_ids`/`target_ids`, a pair naming an unknown record is an error: it would train
     the model on a record it can never see. A pair labelled twice keeps its last label, because
@@ -130,10 +132,11 @@ def validate_feedback(
                 values=pairs[column],
             )
     labels = pairs["label"].str.lower().map(_LABELS)
+    refused = labels.isna() & (pairs["label"].notna() if withdrawals else True)
     rows.fail_on_first(
-        labels.isna(), "column 'label' is '{value}', expected 1, 0, true or false", pairs["label"]
+        refused, "column 'label' is '{value}', expected 1, 0, true or false", pairs["label"]
     )
-    pairs["label"] = labels.astype("int64")
+    pairs["label"] = labels.astype("Int64" if withdrawals else "int64")
     return pairs.drop_duplicates(["source_id", "target_id"], keep="last").reset_index(drop=True)
 
 

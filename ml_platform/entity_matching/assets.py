@@ -69,6 +69,7 @@ def em_feedback(warehouse: Warehouse) -> dg.Output[pd.DataFrame]:
         # only the id columns: a label naming a record never imported is refused
         source_ids=batches.imported_ids(warehouse, "em_sources"),
         target_ids=batches.imported_ids(warehouse, "em_targets"),
+        withdrawals=True,  # the labelling UI's undo lands the pair with no label
     )
     combined = pd.concat([stored[new.columns] if len(stored) else None, new], ignore_index=True)
     combined = combined.drop_duplicates(["source_id", "target_id"], keep="last", ignore_index=True)

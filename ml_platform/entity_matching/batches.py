@@ -264,10 +264,12 @@ def imported_ids(warehouse: Warehouse, table: str) -> set[str]:
 def read_new_feedback(warehouse: Warehouse, after: str) -> pd.DataFrame:
     if not warehouse.table_exists(LANDING_FEEDBACK):
         return pd.DataFrame(columns=["source_id", "target_id", "label", "modified_at"])
-    return warehouse.read_sql(
+    rows = warehouse.read_sql(
         f"SELECT * FROM {LANDING_FEEDBACK} WHERE modified_at > :after ORDER BY modified_at",
         {"after": after},
     )
+    # a NULL label (a withdrawal) turns the column to float: 1.0 must still read as 1
+    return rows.assign(label=rows["label"].astype("Int64")) if len(rows) else rows
 
 
 def stored_feedback_watermark(warehouse: Warehouse) -> str:

@@ -303,7 +303,7 @@ def training_labels(features: pd.DataFrame, feedback: pd.DataFrame | None) -> np
     keyed = features[["source_id", "target_id"]].merge(
         feedback[["source_id", "target_id", "label"]], on=["source_id", "target_id"], how="left"
     )
-    return keyed["label"].to_numpy(dtype=float)
+    return keyed["label"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
 def explain(model: Pipeline, features: pd.DataFrame, *, top: int = 3) -> pd.Series:

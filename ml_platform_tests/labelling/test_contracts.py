@@ -100,13 +100,6 @@ def test_tokens_come_as_name_token_entries_and_bad_ones_are_named():
         parse_tokens("a:0123456789abcdefXYZ,a:0123456789abcdefXYQ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidInputError,
-    reason="entity_matching's em_feedback import (datasets/records.validate_feedback) refuses a "
-    "landed row without a label; the withdrawal contract in labelling/sources.py needs it to "
-    "keep such a row as the pair's latest (label NULL): see the lab helper's report",
-)
 def test_a_pair_label_withdrawn_here_no_longer_trains_entity_matching(warehouse):
     queue = data.land_pairs(warehouse, pairs=4)
     (kept_source, kept_target), (gone_source, gone_target) = (
