@@ -869,7 +869,7 @@ def parse_truth(data: bytes, origin: str) -> pd.DataFrame:
     rows = RowLocator(origin, first_line=2)
     truth = pd.DataFrame(
         {
-            "tweet_id": rows.integers(frame["tweet_id"], "tweet_id"),
+            "tweet_id": rows.ids(frame["tweet_id"], "tweet_id"),
             "is_ai": rows.integers(frame["is_ai"], "is_ai"),
         }
     )
