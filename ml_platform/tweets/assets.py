@@ -75,6 +75,9 @@ def raw_tweets(
             tweets_stored=sum(r.stored for r in reports),
             already_stored=sum(r.already_stored for r in reports),
             rejected=len(rejected),
+            dead_lettered=sum(r.dead_lettered for r in reports),
+            dead_letter_table=tweets_settings.tables().dead_letters,
+            dead_letters_total=tables.count_rows(warehouse, tweets_settings.tables().dead_letters),
             rejected_sample=dg.MetadataValue.md(
                 "\n".join(f"- {p}" for p in rejected[:10]) or "none"
             ),

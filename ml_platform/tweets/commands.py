@@ -132,8 +132,9 @@ def _ingest(args: argparse.Namespace) -> int:
             if report.positions:
                 print(
                     f"stored {report.stored} of {report.read} tweets "
-                    f"({report.already_stored} already stored, {len(report.rejected)} rejected) "
-                    f"in {report.seconds:.2f} s",
+                    f"({report.already_stored} already stored) in {report.seconds:.2f} s; "
+                    f"{len(report.rejected)} lines rejected, {report.dead_lettered} new in "
+                    f"{names.dead_letters}",
                     flush=True,
                 )
             if args.classify and report.stored:

@@ -59,7 +59,7 @@ def test_a_crash_after_the_write_but_before_the_commit_replays_without_duplicate
     assert len(ids) == len(set(ids)) == 3000
 
 
-def test_bad_lines_are_reported_by_file_and_line_and_the_rest_is_stored(
+def test_bad_lines_are_dead_lettered_by_file_and_line_and_the_rest_is_stored(
     tmp_path, postgres_warehouse
 ):
     landing = tmp_path / "landing"
@@ -69,10 +69,88 @@ def test_bad_lines_are_reported_by_file_and_line_and_the_rest_is_stored(
     (landing / ".b.jsonl.tmp").write_text("a writer's half-written file")
     source = stream.LandingSource(UPath(landing), postgres_warehouse, NAMES)
     report = stream.ingest(source, postgres_warehouse, NAMES, 100)
-    assert (report.read, report.stored, report.positions) == (1, 1, 1)
-    assert report.rejected[0].endswith("a.jsonl: line 2: not valid JSON (Expecting property "
-                                       "name enclosed in double quotes: line 1 column 2 (char 1))")  # fmt: skip
+    assert (report.read, report.stored, report.positions, report.dead_lettered) == (1, 1, 1, 1)
+    assert str(report.rejected[0]).endswith("a.jsonl: line 2: not valid JSON (Expecting property "
+                                            "name enclosed in double quotes: line 1 column 2 (char 1))")  # fmt: skip
+    dead = tables.read_rows(postgres_warehouse, NAMES.dead_letters)
+    assert dead[["source", "origin", "line", "document"]].values.tolist() == [
+        [source.name, str(landing / "a.jsonl"), 2, "{broken"]
+    ]
+    assert dead["problem"].str.startswith("not valid JSON (Expecting property name").all()
     assert source.pending() == []
+
+
+ODD_LINES = [
+    "[" * 50_000 + "]" * 50_000,  # RecursionError in json.loads
+    json.dumps({"data": {"id": "1", "text": "x", "created_at": "2026-03-02T10:00:00Z"},
+                "includes": {"users": 5}}),  # TypeError
+    json.dumps({"id_str": "2", "text": "RT", "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+                "retweeted_status": {"id_str": "3", "text": "y", "user": "bob",
+                                     "created_at": "Wed Oct 10 20:19:24 +0000 2018"}}),  # AttributeError
+    json.dumps({"id": "4", "text": "a\u0000b", "created_at": "2026-03-02T10:00:00Z"}),  # PG refuses NUL
+]  # fmt: skip
+
+
+def land_with_a_bad_file(landing, stream_of_tweets, per_file: int) -> int:
+    """The stream in files, the second of which also holds the odd lines; how many files."""
+    paths = write_tweet_stream(landing, stream_of_tweets, tweets_per_file=per_file)
+    second = paths[1]
+    good = second.read_text().splitlines()
+    mixed = [good[0], *ODD_LINES[:2], *good[1:-1], *ODD_LINES[2:], good[-1]]
+    temporary = second.with_name("." + second.name)
+    temporary.write_text("\n".join(mixed) + "\n")
+    temporary.rename(second)
+    return len(paths)
+
+
+def test_a_bad_landed_file_does_not_stop_the_stream_and_is_dead_lettered_once(
+    tmp_path, postgres_warehouse, generated
+):
+    """Before: the first odd line raised out of `poll`, so every restart crashed on the same
+    file and nothing after it was ever stored."""
+    land_with_a_bad_file(tmp_path / "landing", generated, per_file=500)
+    source = stream.LandingSource(UPath(tmp_path / "landing"), postgres_warehouse, NAMES)
+
+    reports = stream.ingest_available(source, postgres_warehouse, NAMES, 500)
+
+    assert set(stored_ids(postgres_warehouse)) == set(generated.truth["tweet_id"])
+    assert [r.dead_lettered for r in reports] == [0, 4, 0, 0, 0, 0]
+    dead = tables.read_rows(postgres_warehouse, NAMES.dead_letters).sort_values("line")
+    assert dead["line"].tolist() == [2, 3, 502, 503]  # the file's own line numbers
+    assert dead["origin"].str.endswith("-000001.jsonl").all()
+    assert dead["problem"].tolist() == [
+        "not valid JSON (nested deeper than 64 levels)",
+        "field 'includes.users' is a JSON number, expected an array",
+        "field 'retweeted_status.user' is a JSON string, expected an object",
+        "field 'text' contains a NUL character (\\u0000)",
+    ]
+    assert dead["document"].tolist() == ODD_LINES
+
+    # a crash before the commit replays the bad file: nothing is stored or dead-lettered twice
+    with postgres_warehouse.engine().begin() as conn:
+        conn.exec_driver_sql(f"DELETE FROM {postgres_warehouse.db_schema}.{NAMES.stream_cursor}")
+    replayed = stream.ingest_available(source, postgres_warehouse, NAMES, 500)
+    assert sum(r.stored for r in replayed) == sum(r.dead_lettered for r in replayed) == 0
+    assert tables.count_rows(postgres_warehouse, NAMES.dead_letters) == 4
+    ids = stored_ids(postgres_warehouse)
+    assert len(ids) == len(set(ids)) == len(generated.truth)
+
+
+def test_the_ingest_command_prints_how_many_lines_went_to_the_dead_letter_table(
+    tmp_path, postgres_warehouse, postgres_url, generated, capsys
+):
+    land_with_a_bad_file(tmp_path / "landing", generated, per_file=1500)
+
+    code = cli.main([
+        "tweets", "ingest", "--landing", str(tmp_path / "landing"), "--max-tweets", "1500",
+        "--warehouse-url", postgres_url, "--db-schema", postgres_warehouse.db_schema,
+    ])  # fmt: skip
+
+    assert code == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].endswith("0 lines rejected, 0 new in stream_dead_letters_0")
+    assert printed[1].startswith("stored 1500 of 1500 tweets (0 already stored)")
+    assert printed[1].endswith("4 lines rejected, 4 new in stream_dead_letters_0")
 
 
 def test_files_landing_under_an_s3_prefix_are_ingested(postgres_warehouse, s3_bucket, s3_endpoint):
