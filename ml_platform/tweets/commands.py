@@ -10,11 +10,16 @@ import time
 from pathlib import Path
 
 
-def _deployment(args: argparse.Namespace):
+def _deployment(args: argparse.Namespace, *, object_store: bool = True):
     """The warehouse and object store of `$ML_PLATFORM_ENV` (as Dagster runs see them), or the
-    warehouse given on the command line."""
-    from ml_platform.core.settings import build_resources
+    warehouse given on the command line. Without `object_store` (None then) and with a warehouse
+    given, the deployment's resources are not built: a consumer restarted after a crash starts
+    storing sooner."""
     from ml_platform.core.warehouse import Warehouse
+
+    if getattr(args, "warehouse_url", None) and not object_store:
+        return Warehouse(url=args.warehouse_url, db_schema=args.db_schema), None
+    from ml_platform.core.settings import build_resources
 
     resources = build_resources()
     store = resources["object_store"].process_config_and_initialize()
@@ -155,7 +160,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from ml_platform.tweets.classifier import TweetClassifier
     from ml_platform.tweets.tables import TweetTables
 
-    warehouse, store = _deployment(args)
+    warehouse, store = _deployment(args, object_store=args.classify)
     names = TweetTables(args.prefix, args.version)
     if args.kafka_bootstrap_servers:
         source = stream.KafkaSource(
