@@ -8,6 +8,8 @@ outside that location, because Athena would try to read any file under it as Par
 import io
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ml_platform.core.catalog import DataCatalog
 from ml_platform.core.storage import ObjectStore
@@ -23,8 +25,9 @@ def export_partition(
     catalog: DataCatalog,
 ) -> dict[str, str]:
     """Write one partition of an exported dataset and register it; returns where it went."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
     parquet = io.BytesIO()
-    frame.to_parquet(parquet, index=False)
+    pq.write_table(table, parquet)
     folder = f"exports/{dataset}/{partition_column}={partition_value}"
     written = {
         "parquet": object_store.write_bytes(f"{folder}/part-0.parquet", parquet.getvalue()),
@@ -33,7 +36,11 @@ def export_partition(
         ),
     }
     registered = catalog.register_partition(
-        dataset, {partition_column: partition_value}, str(object_store.path(folder)) + "/"
+        dataset,
+        {partition_column: partition_value},
+        str(object_store.path(folder)) + "/",
+        schema=table.schema,
+        table_location=str(object_store.path(f"exports/{dataset}")) + "/",
     )
     if registered:
         written["glue_partition"] = f"{catalog.glue_database}.{dataset} ({registered})"

@@ -295,12 +295,15 @@ def _require_rows(path: Path) -> None:
 
 
 def _integers(rows: RowLocator, values: pd.Series, column: str) -> pd.Series:
-    """Like `RowLocator.integers`, parsed by pyarrow's C++ cast: these files run to tens of
-    millions of rows. Only when a value does not parse does the slow path run, to name it."""
+    """Like `RowLocator.ids` (every Instacart integer is an id, count or index: never
+    negative), parsed by pyarrow's C++ cast: these files run to tens of millions of rows. Only
+    when a value does not parse or is negative does the slow path run, to name it."""
     try:
         parsed = pc.cast(pa.array(values, type=pa.string()), pa.int64())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return rows.integers(values, column)
+        return rows.ids(values, column)
+    if len(parsed) and pc.min(parsed).as_py() < 0:
+        return rows.ids(values, column)
     return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index, dtype="int64")
 
 

@@ -86,8 +86,8 @@ def load_ratings(path: str | Path) -> pd.DataFrame:
     columns = dict(zip(RATING_COLUMNS, names, strict=True))
     ratings = pd.DataFrame(
         {
-            "user_id": rows.integers(frame["user_id"], columns["user_id"]),
-            "movie_id": rows.integers(frame["movie_id"], columns["movie_id"]),
+            "user_id": rows.ids(frame["user_id"], columns["user_id"]),
+            "movie_id": rows.ids(frame["movie_id"], columns["movie_id"]),
             "rating": rows.numbers(frame["rating"], columns["rating"]),
             "timestamp": rows.integers(frame["timestamp"], columns["timestamp"]),
         }
@@ -142,7 +142,7 @@ def load_movies(path: str | Path) -> pd.DataFrame:
     year = titles.str.extract(_YEAR_IN_TITLE)[0].fillna(from_date)
     movies = pd.DataFrame(
         {
-            "movie_id": rows.integers(frame["movie_id"], id_column),
+            "movie_id": rows.ids(frame["movie_id"], id_column),
             "title": titles.astype("str"),
             "year": pd.to_numeric(year).astype("Int64"),
             "genres": genres.astype("str"),

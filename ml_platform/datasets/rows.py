@@ -8,6 +8,8 @@ import pandas as pd
 
 from ml_platform.core.errors import InvalidInputError
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
 
 @dataclass(frozen=True)
 class RowLocator:
@@ -51,9 +53,34 @@ class RowLocator:
         )
         return parsed.astype("float64")
 
-    def integers(self, values: pd.Series, column: str) -> pd.Series:
-        parsed = pd.to_numeric(values.where(values.str.fullmatch(r"-?\d+")), errors="coerce")
+    def integers(self, values: pd.Series, column: str, *, minimum: int | None = None) -> pd.Series:
+        """64-bit integers; a value outside that range is an error naming it, not a wrap-around
+        (pandas parses a 23-digit id as a float, which casts to -9223372036854775808).
+        `minimum` (0 for ids) rejects smaller values the same way."""
+        text = values.astype("str")
+        well_formed = text.str.fullmatch(r"-?\d+").fillna(False).astype(bool)
         self.fail_on_first(
-            parsed.isna(), f"column '{column}' is '{{value}}', expected an integer", values
+            ~well_formed, f"column '{column}' is '{{value}}', expected an integer", values
         )
-        return parsed.astype("int64")
+        # only a value of 19 digits or more can leave the int64 range; Python's int decides those
+        long = np.flatnonzero((text.str.lstrip("-").str.len() >= 19).to_numpy())
+        outside = np.zeros(len(text), dtype=bool)
+        outside[long] = [not _INT64_MIN <= int(v) <= _INT64_MAX for v in text.iloc[long]]
+        self.fail_on_first(
+            pd.Series(outside),
+            f"column '{column}' is '{{value}}', outside the 64-bit integer range "
+            f"({_INT64_MIN} to {_INT64_MAX})",
+            values,
+        )
+        parsed = pd.to_numeric(text).astype("int64")
+        if minimum is not None:
+            self.fail_on_first(
+                parsed < minimum,
+                f"column '{column}' is {{value}}, expected {minimum} or more",
+                parsed,
+            )
+        return parsed
+
+    def ids(self, values: pd.Series, column: str) -> pd.Series:
+        """Integer ids: 64-bit and never negative."""
+        return self.integers(values, column, minimum=0)

@@ -28,6 +28,9 @@ from ml_platform.tweets.tables import DEDUPLICATED_COLUMNS, SPLIT_COLUMNS, SPLIT
 GROUP = "tweets"
 CLASSIFIER_CHECK = "tweet_classifier_beats_label_model"
 SIMULATED_ANNOTATOR = "generator-truth"
+# Metadata: rows of the golden table behind the labels (golden_labels) and behind a model
+# (tweet_classifier), so the golden-labels sensor never retrains on labels a model already saw.
+GOLDEN_ROWS = "golden_rows"
 
 
 def _table_metadata(warehouse: Warehouse, table: str, **extra) -> dict:
@@ -75,6 +78,9 @@ def raw_tweets(
             tweets_stored=sum(r.stored for r in reports),
             already_stored=sum(r.already_stored for r in reports),
             rejected=len(rejected),
+            dead_lettered=sum(r.dead_lettered for r in reports),
+            dead_letter_table=tweets_settings.tables().dead_letters,
+            dead_letters_total=tables.count_rows(warehouse, tweets_settings.tables().dead_letters),
             rejected_sample=dg.MetadataValue.md(
                 "\n".join(f"- {p}" for p in rejected[:10]) or "none"
             ),
@@ -181,7 +187,8 @@ def golden_labels(
     if tweets_settings.generated and tweets_settings.simulate_golden_labels:
         simulated = _simulate_annotators(warehouse, tweets_settings, object_store)
         context.log.info(f"{simulated} golden labels from the generator's truth (test and dev)")
-    resolved = golden.resolve(golden.read(warehouse, table))
+    stored = golden.read(warehouse, table)
+    resolved = golden.resolve(stored)
     assigned = read_splits(warehouse, tweets_settings)
     split_of = assigned.set_index("tweet_id")["split"] if len(assigned) else pd.Series(dtype="str")
     resolved = resolved.assign(
@@ -192,6 +199,7 @@ def golden_labels(
         resolved,
         metadata={
             "table": table,
+            GOLDEN_ROWS: len(stored),  # how far into the append-only table these labels reach
             "labels": len(resolved),
             "ai_share": float(resolved["label"].mean()) if len(resolved) else 0.0,
             "imported_from_csv": imported,
@@ -199,6 +207,25 @@ def golden_labels(
             **{f"labels_in_{split}": int(per_split.get(split, 0)) for split in (*SPLITS, "none")},
         },
     )
+
+
+def golden_rows_resolved(instance: dg.DagsterInstance) -> int:
+    """Golden-table rows behind the stored `golden_labels` value (the latest materialization,
+    which is what a downstream step loads); 0 before the first."""
+    return _metadata_int(instance, "golden_labels", GOLDEN_ROWS)
+
+
+def golden_rows_trained_on(instance: dg.DagsterInstance) -> int:
+    """Golden-table rows the latest `tweet_classifier` was trained on; 0 before the first."""
+    return _metadata_int(instance, "tweet_classifier", GOLDEN_ROWS)
+
+
+def _metadata_int(instance: dg.DagsterInstance, asset: str, key: str) -> int:
+    event = instance.get_latest_materialization_event(dg.AssetKey(asset))
+    if event is None or event.asset_materialization is None:
+        return 0
+    value = event.asset_materialization.metadata.get(key)
+    return int(value.value) if value is not None else 0
 
 
 def _simulate_annotators(
@@ -330,6 +357,7 @@ def tweet_classifier(
                 else {},
             ),
             "model_version": version,
+            GOLDEN_ROWS: golden_rows_resolved(context.instance),
             "saved_model": dg.MetadataValue.path(str(exported)),
             "evaluated_on": trained.evaluated_on,
             "comparison": dg.MetadataValue.md(
@@ -374,7 +402,7 @@ def _export(model: TweetClassifier, target: UPath) -> None:
 def classified_tweets(
     tweets_settings: TweetsSettings, warehouse: Warehouse, tweet_classifier: TweetClassifier
 ) -> dg.MaterializeResult:
-    """P(about AI) for every stored tweet not classified yet, by the latest model."""
+    """P(about AI) for every stored tweet not classified yet, by the model serving loads."""
     report = live.classify_new(
         warehouse,
         tweets_settings.tables(),

@@ -5,15 +5,21 @@ Imports stay inside the commands: TensorFlow loads only for the commands that us
 """
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 
-def _deployment(args: argparse.Namespace):
+def _deployment(args: argparse.Namespace, *, object_store: bool = True):
     """The warehouse and object store of `$ML_PLATFORM_ENV` (as Dagster runs see them), or the
-    warehouse given on the command line."""
-    from ml_platform.core.settings import build_resources
+    warehouse given on the command line. Without `object_store` (None then) and with a warehouse
+    given, the deployment's resources are not built: a consumer restarted after a crash starts
+    storing sooner."""
     from ml_platform.core.warehouse import Warehouse
+
+    if getattr(args, "warehouse_url", None) and not object_store:
+        return Warehouse(url=args.warehouse_url, db_schema=args.db_schema), None
+    from ml_platform.core.settings import build_resources
 
     resources = build_resources()
     store = resources["object_store"].process_config_and_initialize()
@@ -25,14 +31,25 @@ def _deployment(args: argparse.Namespace):
 
 
 def _classify(args: argparse.Namespace) -> int:
+    """Every non-blank input line gets its output rows (a v2 page holds several tweets) or a
+    row in the rejected-lines CSV (`file,line,error,document`), never a traceback: a file from
+    outside is read as leniently as the stream."""
     import pandas as pd
 
     from ml_platform.core.errors import InvalidInputError
-    from ml_platform.datasets.tweets import load_tweets
+    from ml_platform.datasets.tweets import read_json_lines
     from ml_platform.tweets.classifier import TweetClassifier, load_saved_model_directory
     from ml_platform.tweets.urls import links_of
 
-    tweets = load_tweets(args.input)
+    source = Path(args.input)
+    if not source.is_file():
+        raise InvalidInputError(f"{source}: file not found")
+    output = _output_file(args.output, "--output")
+    rejected_path = _output_file(
+        args.rejected or str(output.with_name(f"{output.stem}.rejected.csv")), "--rejected"
+    )
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        raise InvalidInputError(f"--threshold is {args.threshold}, expected 0 to 1")
     if args.model:
         model = load_saved_model_directory(Path(args.model), threshold=args.threshold or 0.5)
     else:
@@ -43,29 +60,55 @@ def _classify(args: argparse.Namespace) -> int:
                 "no trained tweet_classifier in the object store: materialize it, run "
                 "`ml-platform tweets train`, or pass --model DIR"
             )
+    lines = source.read_bytes().splitlines()
+    tweets, rejected = read_json_lines(lines, str(source), strict=False)
     threshold = args.threshold if args.threshold is not None else model.threshold
     started = time.perf_counter()
-    probability = model.predict(tweets["text"].tolist())
+    probability = model.predict(tweets["text"].tolist()) if len(tweets) else []
     seconds = time.perf_counter() - started
     out = pd.DataFrame(
         {
             "id": tweets["tweet_id"].astype(str),
-            "probability": probability.round(6),
-            "is_ai": probability >= threshold,
+            "probability": pd.Series(probability, dtype="float64").round(6).to_numpy(),
+            "is_ai": pd.Series(probability, dtype="float64").to_numpy() >= threshold,
             "urls": [
                 " ".join(url for url, _, _ in links_of(text, entity_urls))
                 for text, entity_urls in zip(tweets["text"], tweets["entity_urls"], strict=True)
             ],
         }
     )
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(output, index=False)
+    pd.DataFrame(
+        {
+            "file": [r.origin for r in rejected],
+            "line": pd.array([r.line for r in rejected], dtype="Int64"),
+            "error": [r.problem for r in rejected],
+            "document": [r.document for r in rejected],
+        }
+    ).to_csv(rejected_path, index=False)
+    blank = sum(1 for line in lines if not line.strip())
     print(
-        f"{len(out)} tweets, {int(out['is_ai'].sum())} about AI (threshold {threshold:.3f}, "
-        f"model version {model.version}) in {seconds:.2f} s → {output}"
+        f"{len(lines)} lines: {len(out)} tweets classified, {int(out['is_ai'].sum())} about AI "
+        f"(threshold {threshold:.3f}, model version {model.version}) in {seconds:.2f} s → "
+        f"{output}; {len(rejected)} lines rejected → {rejected_path}; {blank} blank"
     )
+    for problem in rejected[:5]:
+        print(f"rejected: {problem}", file=sys.stderr)
     return 0
+
+
+def _output_file(name: str, option: str) -> Path:
+    """A file this command may write: not a directory, its folder made, not under a file."""
+    from ml_platform.core.errors import InvalidInputError
+
+    path = Path(name)
+    if path.is_dir():
+        raise InvalidInputError(f"{option} {path} is a directory, expected a file name")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise InvalidInputError(f"{option} {path}: {parent} is a file, not a folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -117,7 +160,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from ml_platform.tweets.classifier import TweetClassifier
     from ml_platform.tweets.tables import TweetTables
 
-    warehouse, store = _deployment(args)
+    warehouse, store = _deployment(args, object_store=args.classify)
     names = TweetTables(args.prefix, args.version)
     if args.kafka_bootstrap_servers:
         source = stream.KafkaSource(
@@ -132,8 +175,9 @@ def _ingest(args: argparse.Namespace) -> int:
             if report.positions:
                 print(
                     f"stored {report.stored} of {report.read} tweets "
-                    f"({report.already_stored} already stored, {len(report.rejected)} rejected) "
-                    f"in {report.seconds:.2f} s",
+                    f"({report.already_stored} already stored) in {report.seconds:.2f} s; "
+                    f"{len(report.rejected)} lines rejected, {report.dead_lettered} new in "
+                    f"{names.dead_letters}",
                     flush=True,
                 )
             if args.classify and report.stored:
@@ -196,6 +240,11 @@ def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         help="SavedModel directory (or TF Serving base dir); default: the latest trained model",
     )
     classify.add_argument("--output", required=True, help="CSV to write")
+    classify.add_argument(
+        "--rejected",
+        help="CSV of the lines that are not tweets (file,line,error,document); "
+        "default: <output>.rejected.csv beside --output",
+    )
     classify.add_argument(
         "--threshold", type=float, help="default: the model's (0.5 for a --model directory)"
     )

@@ -4,12 +4,16 @@
   micro-batch run: `raw_tweets`, and once a model exists `classified_tweets` → `ai_tweets` →
   `tweet_urls`. One micro-batch run at a time: while one is queued or running the sensor waits
   (the writes are idempotent, so an overlap would be harmless, only wasteful).
-- `tweets_golden_labels_sensor`: `retrain_after_labels` new rows in the golden table (the
-  cursor is its row count; the table is append-only) → re-evaluate the labellers and retrain.
+- `tweets_golden_labels_sensor`: `retrain_after_labels` new rows in the golden table → re-evaluate
+  the labellers and retrain. New means beyond both the cursor (the row count when it last
+  requested; the table is append-only) and the rows the latest model was trained on (its
+  `golden_rows` metadata): a `tweets_job` that imports labels and trains on them has consumed
+  them, and retraining on the very same labels would only make a second model.
 - `tweets_new_model_sensor`: a new `tweet_classifier` → classify the tweets no model has
-  classified yet. Nothing already classified is re-classified: `classified_tweets` takes only
-  raw tweets without a row in the classified table (an anti-join on tweet id), and each row
-  keeps the version of the model that decided it.
+  classified yet, unless the run that trained it also ran `classified_tweets` (a whole
+  `tweets_job`): that run already classified the backlog with it. Nothing already classified is
+  re-classified: `classified_tweets` takes only raw tweets without a row in the classified table
+  (an anti-join on tweet id), and each row keeps the version of the model that decided it.
 """
 
 import dagster as dg
@@ -17,10 +21,12 @@ import dagster as dg
 from ml_platform.core.storage import ObjectStore
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.tweets import stream, tables
+from ml_platform.tweets.assets import golden_rows_trained_on
 from ml_platform.tweets.jobs import CLASSIFY_BACKLOG, MICRO_BATCH, RETRAIN, tweets_job
 from ml_platform.tweets.resources import TweetsSettings
 
 STREAM_TAG = "ml_platform/tweets_stream"
+_CLASSIFIED = dg.AssetKey("classified_tweets")
 _ACTIVE = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -83,7 +89,7 @@ def tweets_golden_labels_sensor(
 ):
     """Enough new golden labels → re-judge the labellers and retrain the classifier."""
     total = tables.count_rows(warehouse, tweets_settings.tables().golden)
-    seen = int(context.cursor or 0)
+    seen = max(int(context.cursor or 0), golden_rows_trained_on(context.instance))
     new = total - seen
     if new < tweets_settings.retrain_after_labels:
         return dg.SkipReason(
@@ -102,7 +108,20 @@ def tweets_golden_labels_sensor(
 )
 def tweets_new_model_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
     """A new model → classify the tweets no model has classified yet (never re-classify)."""
+    run = context.instance.get_run_by_id(asset_event.run_id)
+    if run is not None and _classifies(run):
+        return dg.SkipReason(
+            f"run {run.run_id} trained this model and classified the stream with it"
+        )
     return dg.RunRequest(run_key=f"model-{asset_event.run_id}", asset_selection=CLASSIFY_BACKLOG)
+
+
+def _classifies(run: dg.DagsterRun) -> bool:
+    """Whether the run's selection holds `classified_tweets`; a whole `tweets_job` (which
+    Dagster records as no selection, or an empty one) does."""
+    if run.asset_selection:
+        return _CLASSIFIED in run.asset_selection
+    return run.job_name == tweets_job.name
 
 
 ALL_SENSORS = [tweets_stream_sensor, tweets_golden_labels_sensor, tweets_new_model_sensor]

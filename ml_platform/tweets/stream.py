@@ -6,6 +6,10 @@ crash anywhere — while reading, mid-write (the transaction rolls back), after 
 before the commit (the batch is delivered again and adds nothing) — never loses a tweet and
 never stores one twice.
 
+A line that is not a tweet never stops the stream: it goes to the dead-letter table
+(`stream_dead_letters_<version>`) with its file or message, line, reason and text, written
+(insert-if-new, like the tweets) before the commit, and the stream moves on.
+
 Two sources:
 
 - `LandingSource` (default, no servers): JSON-lines files arriving under a folder or an S3
@@ -28,23 +32,31 @@ import pandas as pd
 from upath import UPath
 
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.tweets import read_json_lines, read_messages
+from ml_platform.datasets.tweets import RejectedLine, read_json_lines, read_messages
 from ml_platform.tweets import tables
-from ml_platform.tweets.tables import CURSOR_COLUMNS, RAW_COLUMNS, TweetTables
+from ml_platform.tweets.tables import (
+    CURSOR_COLUMNS,
+    DEAD_LETTER_COLUMNS,
+    DEAD_LETTER_KEY,
+    RAW_COLUMNS,
+    TweetTables,
+)
 
 logger = logging.getLogger(__name__)
 
 LANDING_SUFFIXES = (".jsonl", ".json", ".ndjson")
+# The problem is part of the dead-letter key: bounded, so it fits a btree index entry.
+_MAX_PROBLEM_CHARACTERS = 1000
 
 
 @dataclass
 class StreamBatch:
     """Tweets read from a source (raw columns but `stored_at`), the positions that committing
-    marks as done, and the messages rejected on the way, each naming where it was."""
+    marks as done, and the lines rejected on the way, each naming where it was and why."""
 
     tweets: pd.DataFrame
     positions: list[str]
-    rejected: list[str] = field(default_factory=list)
+    rejected: list[RejectedLine] = field(default_factory=list)
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # Kafka: next offsets
 
     @property
@@ -210,7 +222,7 @@ class KafkaSource:
             offsets[key] = max(offsets.get(key, 0), message.offset() + 1)
             positions.append(origin)
             if message.value() is None:
-                rejected.append(f"{origin}: message has no value")
+                rejected.append(RejectedLine(origin, None, "message has no value", ""))
                 continue
             lines.append(message.value())
             origins.append(origin)
@@ -235,7 +247,7 @@ class KafkaSource:
 
 def _read_messages(
     values: list[bytes], origins: list[str], arrivals_ms: list[int]
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[RejectedLine]]:
     if not values:
         return _empty_tweets(), []
     tweets, problems, message_of_tweet = read_messages(values, origins)
@@ -252,7 +264,8 @@ class IngestReport:
     read: int  # tweets in the batch
     stored: int  # new rows in the raw table (the rest were stored before)
     positions: int  # files or messages committed
-    rejected: list[str]
+    rejected: list[RejectedLine]  # lines that are not tweets
+    dead_lettered: int  # new rows in the dead-letter table (a replay adds none)
     seconds: float
 
     @property
@@ -271,18 +284,46 @@ def ingest(
     started = time.perf_counter()
     batch = source.poll(max_tweets)
     if batch.empty:
-        return IngestReport(0, 0, 0, [], time.perf_counter() - started)
-    rows = batch.tweets.assign(stored_at=clock())
+        return IngestReport(0, 0, 0, [], 0, time.perf_counter() - started)
+    now = clock()
+    rows = batch.tweets.assign(stored_at=now)
     stored = tables.insert_new_rows(warehouse, tweet_tables.raw, rows, RAW_COLUMNS, ("tweet_id",))
+    dead_lettered = store_dead_letters(warehouse, tweet_tables, source.name, batch.rejected, now)
     source.commit(batch)
     for problem in batch.rejected[:20]:
-        logger.warning("rejected: %s", problem)
+        logger.warning("dead-lettered: %s", problem)
     return IngestReport(
         read=len(batch.tweets),
         stored=stored,
         positions=len(batch.positions),
         rejected=batch.rejected,
+        dead_lettered=dead_lettered,
         seconds=time.perf_counter() - started,
+    )
+
+
+def store_dead_letters(
+    warehouse: Warehouse,
+    tweet_tables: TweetTables,
+    source: str,
+    rejected: list[RejectedLine],
+    rejected_at: datetime,
+) -> int:
+    """Keep the rejected lines with their reasons; insert-if-new, so a replay adds none."""
+    if not rejected:
+        return 0
+    rows = pd.DataFrame(
+        {
+            "source": source,
+            "origin": [r.origin for r in rejected],
+            "line": pd.array([r.line or 1 for r in rejected], dtype="int64"),
+            "problem": [r.problem[:_MAX_PROBLEM_CHARACTERS] for r in rejected],
+            "document": [r.document for r in rejected],
+            "rejected_at": rejected_at,
+        }
+    )
+    return tables.insert_new_rows(
+        warehouse, tweet_tables.dead_letters, rows, DEAD_LETTER_COLUMNS, DEAD_LETTER_KEY
     )
 
 

@@ -75,6 +75,17 @@ CURSOR_COLUMNS = {
     "tweets": _BIGINT,
     "committed_at": _TIME,
 }
+# Stream lines that are not tweets, kept with the reason until a person fixes and re-lands them.
+# A stream message is a one-line document: its `line` is 1.
+DEAD_LETTER_COLUMNS = {
+    "source": _TEXT,  # the stream source's name (as in the cursor)
+    "origin": _TEXT,  # the landed file's path, or the message's topic/partition/offset
+    "line": _BIGINT,
+    "problem": _TEXT,  # what is wrong, naming the field
+    "document": _TEXT,  # the line as received
+    "rejected_at": _TIME,
+}
+DEAD_LETTER_KEY = ("source", "origin", "line", "problem")
 GOLDEN_COLUMNS = {
     "tweet_id": _BIGINT,
     "label": _BIGINT,  # 1 = about AI, 0 = not, NULL = the annotator withdrew their label
@@ -90,7 +101,7 @@ _ALL_COLUMNS = {
     name: kind
     for columns in (
         DEDUPLICATED_COLUMNS, CLASSIFIED_COLUMNS, AI_COLUMNS, URL_COLUMNS, CURSOR_COLUMNS,
-        GOLDEN_COLUMNS,
+        DEAD_LETTER_COLUMNS, GOLDEN_COLUMNS,
     )
     for name, kind in columns.items()
 } | {"split": _TEXT}  # fmt: skip
@@ -151,6 +162,10 @@ class TweetTables:
     @property
     def stream_cursor(self) -> str:
         return self._versioned("stream_cursor")
+
+    @property
+    def dead_letters(self) -> str:
+        return self._versioned("stream_dead_letters")
 
     @property
     def golden(self) -> str:

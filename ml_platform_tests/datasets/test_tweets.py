@@ -138,8 +138,12 @@ def test_lenient_reading_keeps_good_lines_and_reports_each_bad_one():
     ]
     tweets, problems = read_json_lines(lines, "landing/f.jsonl", strict=False)
     assert tweets["tweet_id"].tolist() == [1050118621198921728]
-    assert problems[0].startswith("landing/f.jsonl: line 2: not valid JSON")
-    assert problems[1].startswith("landing/f.jsonl: line 3: field 'created_at' is 'x'")
+    assert str(problems[0]).startswith("landing/f.jsonl: line 2: not valid JSON")
+    assert str(problems[1]).startswith("landing/f.jsonl: line 3: field 'created_at' is 'x'")
+    assert [(p.origin, p.line, p.document) for p in problems] == [
+        ("landing/f.jsonl", 2, "{oops"),
+        ("landing/f.jsonl", 3, lines[2]),
+    ]
 
 
 def test_stream_messages_keep_which_message_each_tweet_came_from():
@@ -148,7 +152,75 @@ def test_stream_messages_keep_which_message_each_tweet_came_from():
     )
     assert tweets["tweet_id"].tolist() == [11, 12, 1050118621198921728]
     assert message.tolist() == [0, 0, 2]
-    assert problems == [problems[0]] and problems[0].startswith("t/0/2: not valid JSON")
+    assert len(problems) == 1 and str(problems[0]).startswith("t/0/2: not valid JSON")
+    assert (problems[0].origin, problems[0].line, problems[0].document) == ("t/0/2", None, "{")
+
+
+GOOD = {"id": "5", "text": "hello", "created_at": "2026-03-02T10:00:00Z"}
+SMALL_RETWEET = {
+    "id_str": "6",
+    "text": "RT @bob: y",
+    "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+    "retweeted_status": {
+        "id_str": "7",
+        "text": "y",
+        "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+    },
+}
+
+
+def _nested_retweets(depth: int) -> dict:
+    tweet = dict(SMALL_RETWEET["retweeted_status"])
+    for n in range(depth):
+        tweet = {**SMALL_RETWEET, "id_str": str(100 + n), "retweeted_status": tweet}
+    return tweet
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON (nested deeper than 64 levels)"),
+        (json.dumps({"data": GOOD, "includes": [1]}), "field 'includes' is a JSON array"),
+        (json.dumps({"data": GOOD, "includes": {"users": 5}}), "field 'includes.users' is a JSON number"),
+        (json.dumps({**GOOD, "referenced_tweets": 5}), "field 'referenced_tweets' is a JSON number"),
+        (json.dumps({**GOOD, "entities": {"urls": 7}}), "field 'entities.urls' is a JSON number"),
+        (json.dumps({**GOOD, "entities": {"urls": [{"expanded_url": {}}]}}),
+         "field 'entities.urls[].expanded_url' is {}, expected a string"),
+        (json.dumps({**SMALL_RETWEET, "retweeted_status": {**SMALL_RETWEET["retweeted_status"], "user": "bob"}}),
+         "field 'retweeted_status.user' is a JSON string, expected an object"),
+        (json.dumps({**SMALL_RETWEET, "user": ["bob"]}), "field 'user' is a JSON array"),
+        ('{"id": ' + "9" * 5000 + "}", "not valid JSON (Exceeds the limit (4300 digits)"),
+        (json.dumps({**GOOD, "text": "\ud800"}), "field 'text' contains a lone surrogate ('\\ud800')"),
+        (json.dumps({**GOOD, "text": "a\u0000b"}), "field 'text' contains a NUL character"),
+        (b'{"id": "5", "text": "\xff"}', "not valid JSON ('utf-8' codec can't decode byte 0xff"),
+        (json.dumps({**GOOD, "text": "x" * 10_000, "lang": 3}), "field 'lang' is 3, expected a string"),
+    ],
+)  # fmt: skip
+def test_a_line_of_an_odd_shape_is_one_clear_rejection_not_a_traceback(line, problem):
+    """Each of these raised RecursionError, AttributeError, TypeError, ValueError or
+    UnicodeEncodeError out of the reader, stopping the stream at the line for good."""
+    tweets, rejected = read_json_lines([json.dumps(GOOD), line], "landing/f.jsonl", strict=False)
+
+    assert tweets["tweet_id"].tolist() == [5]
+    assert len(rejected) == 1 and rejected[0].line == 2
+    assert str(rejected[0]).startswith(f"landing/f.jsonl: line 2: {problem}")
+    assert len(str(rejected[0])) < 300  # the value is quoted short, not copied whole
+
+
+def test_nested_retweets_are_read_one_level_deep_without_recursion():
+    """A retweet's `retweeted_status` is the original; anything nested under it is ignored
+    (the API never sets it), so nesting cannot drive the parser into deep recursion."""
+    tweets, rejected = read_json_lines([json.dumps(_nested_retweets(40))], "f", strict=False)
+
+    assert rejected == []
+    assert tweets["tweet_id"].tolist() == [139] and tweets["retweeted_id"].tolist() == [138]
+    assert tweets["text"].tolist() == ["RT @: RT @bob: y"]
+
+
+def test_strict_loading_names_the_line_of_an_odd_shape(tmp_path):
+    path = write_lines(tmp_path / "odd.jsonl", [GOOD, {**GOOD, "referenced_tweets": 5}])
+    with pytest.raises(InvalidInputError, match="odd.jsonl: line 2: field 'referenced_tweets'"):
+        load_tweets(path)
 
 
 def test_training_files_need_a_label_on_every_tweet(tmp_path):

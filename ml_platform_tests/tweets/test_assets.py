@@ -103,6 +103,32 @@ def test_lf_analysis_and_labeller_evaluation_are_in_the_metadata(platform):
     assert model["saved_model"].endswith("tweet_classifier_serving/1")
 
 
+def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_model(platform):
+    """Before: the golden-labels sensor retrained on the very labels the job had just trained on
+    (model 2, served) and the new-model sensor re-ran classification, leaving the classified
+    tweets with model 1."""
+    result, defs, instance, settings, store, warehouse = platform
+
+    golden_tick = runs.tick(tweets_golden_labels_sensor, defs, instance)
+    with dg.build_sensor_context(instance=instance, definitions=defs) as context:
+        new_model = list(tweets_new_model_sensor(context))
+    stream_tick = runs.tick(tweets_stream_sensor, defs, instance)
+
+    assert golden_tick.skipped == "0 new golden labels; retraining at 5"
+    assert [type(outcome) for outcome in new_model] == [dg.SkipReason]
+    assert new_model[0].skip_message.endswith(
+        "trained this model and classified the stream with it"
+    )
+    assert stream_tick.skipped == "nothing new in the stream"
+    metadata = runs.materialized(result)
+    assert metadata["tweet_classifier"]["golden_rows"] == metadata["golden_labels"]["golden_rows"]
+    assert metadata["golden_labels"]["golden_rows"] == 450  # test and dev, simulated
+    served = store.read_value("tweet_classifier").version
+    classified = tables.read_rows(warehouse, settings.tables().classified)
+    assert set(classified["model_version"]) == {served} == {1}
+    assert metadata["classified_tweets"]["model_version"] == served
+
+
 def test_a_new_stream_file_runs_a_micro_batch_that_classifies_only_the_new_tweets(platform):
     _, defs, instance, settings, store, warehouse = platform
     names = settings.tables()
@@ -120,21 +146,7 @@ def test_a_new_stream_file_runs_a_micro_batch_that_classifies_only_the_new_tweet
     assert runs.tick(tweets_stream_sensor, defs, instance).skipped == "nothing new in the stream"
 
 
-def test_a_new_model_classifies_the_backlog_and_nothing_twice(platform):
-    _, defs, instance, settings, _, warehouse = platform
-    with dg.build_sensor_context(instance=instance, definitions=defs) as context:
-        (request,) = list(tweets_new_model_sensor(context))
-    assert set(request.asset_selection) == set(CLASSIFY_BACKLOG)
-    count = tables.count_rows(warehouse, settings.tables().classified)
-    run = defs.resolve_job_def("tweets_job").execute_in_process(
-        instance=instance, asset_selection=request.asset_selection
-    )
-    metadata = runs.materialized(run)
-    assert metadata["classified_tweets"]["newly_classified"] == 0
-    assert tables.count_rows(warehouse, settings.tables().classified) == count
-
-
-def test_enough_new_golden_labels_request_a_retrain(platform):
+def test_enough_new_golden_labels_retrain_once(platform):
     _, defs, instance, settings, _, warehouse = platform
     table = settings.tables().golden
     seen = tables.count_rows(warehouse, table)
@@ -151,12 +163,40 @@ def test_enough_new_golden_labels_request_a_retrain(platform):
         }
     )
     assert golden.store(warehouse, table, people) == 5
-    with dg.build_sensor_context(
-        instance=instance, cursor=str(seen), definitions=defs, resources=defs.resources
-    ) as context:
-        result = tweets_golden_labels_sensor(context)
-    assert [set(r.asset_selection) for r in result.run_requests] == [set(RETRAIN)]
-    assert result.cursor == str(seen + 5)
+
+    retrain = runs.tick(tweets_golden_labels_sensor, defs, instance, cursor=str(seen))
+
+    assert [set(r.asset_selection) for r in retrain.requests] == [set(RETRAIN)]
+    assert retrain.cursor == str(seen + 5) and all(run.success for run in retrain.runs)
+    assert runs.materialized(retrain.runs[0])["tweet_classifier"]["golden_rows"] == seen + 5
+    # the labels the retrain consumed start no second one, whatever the cursor says
+    again = runs.tick(tweets_golden_labels_sensor, defs, instance)
+    assert again.skipped == "0 new golden labels; retraining at 5"
+
+
+def test_a_model_trained_without_classifying_classifies_the_backlog_and_nothing_twice(platform):
+    """The retrain above ran no `classified_tweets`: its model classifies what is new, and the
+    stream from then on is classified by the model serving loads."""
+    _, defs, instance, settings, store, warehouse = platform
+    with dg.build_sensor_context(instance=instance, definitions=defs) as context:
+        (request,) = list(tweets_new_model_sensor(context))
+    assert set(request.asset_selection) == set(CLASSIFY_BACKLOG)
+    count = tables.count_rows(warehouse, settings.tables().classified)
+    run = defs.resolve_job_def("tweets_job").execute_in_process(
+        instance=instance, asset_selection=request.asset_selection
+    )
+    metadata = runs.materialized(run)
+    assert metadata["classified_tweets"]["newly_classified"] == 0
+    assert tables.count_rows(warehouse, settings.tables().classified) == count
+
+    arriving = generate_tweet_stream(50, seed=123)
+    write_tweet_stream(settings.landing(store), arriving, truth_path=store.path("truth-3.csv"))
+    tick = runs.tick(tweets_stream_sensor, defs, instance)
+    served = store.read_value("tweet_classifier").version
+    new = tables.read_rows(warehouse, settings.tables().classified)
+    new = new[new["tweet_id"].isin(arriving.truth["tweet_id"])]
+    assert served == 2 and len(new) == 50 and set(new["model_version"]) == {served}
+    assert runs.materialized(tick.runs[0])["classified_tweets"]["model_version"] == served
 
 
 def test_a_new_version_writes_new_tables_and_leaves_the_old_ones(platform):

@@ -3,9 +3,11 @@
 import json
 
 import pandas as pd
+import pytest
 
 from ml_platform import cli
 from ml_platform.datasets.tweets import generate_tweet_stream, json_lines
+from ml_platform.tweets.classifier import unpack_directory
 from ml_platform.tweets.urls import normalise_url
 
 
@@ -61,25 +63,94 @@ def test_train_from_labelled_tweets_then_classify_a_file_with_that_model(tmp_pat
     assert all(normalise_url(u) == u for urls in with_links["urls"] for u in urls.split())
 
 
-def test_a_bad_input_file_is_an_error_naming_the_line(tmp_path, capsys):
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text(
-        json.dumps({"id": "1", "text": "a", "created_at": "2026-01-01T00:00:00Z"}) + "\n{\n"
+@pytest.fixture
+def model_directory(tmp_path, trained_classifier):
+    """The session's trained classifier as a SavedModel directory (`--model DIR`)."""
+    directory = tmp_path / "model" / "1"
+    directory.mkdir(parents=True)
+    unpack_directory(trained_classifier.result.classifier.saved_model, directory)
+    return directory.parent
+
+
+GOOD = {"id": "1", "text": "deep learning news", "created_at": "2026-01-01T00:00:00Z"}
+ODD_LINES = [
+    "{",
+    "[" * 100_000 + "]" * 100_000,
+    json.dumps({"data": GOOD, "includes": ["x"]}),
+    json.dumps({"data": GOOD, "includes": {"users": 5}}),
+    json.dumps({**GOOD, "referenced_tweets": 5}),
+    json.dumps({**GOOD, "entities": {"urls": 7}}),
+    json.dumps({"id_str": "6", "text": "x", "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+                "retweeted_status": {"id_str": "7", "text": "y", "user": "bob",
+                                     "created_at": "Wed Oct 10 20:19:24 +0000 2018"}}),
+    '{"id": ' + "9" * 5000 + "}",
+    json.dumps({**GOOD, "text": "\ud800"}),
+]  # fmt: skip
+
+
+def test_classify_gives_every_line_an_output_row_or_a_rejected_line(
+    tmp_path, model_directory, capsys
+):
+    """Before: the first odd line was a traceback (RecursionError, AttributeError, TypeError,
+    ValueError, UnicodeEncodeError) and nothing was written."""
+    lines = [json.dumps({**GOOD, "id": str(n)}) for n in range(1, 4)]
+    lines[2:2] = ODD_LINES
+    lines.insert(1, "")
+    source = tmp_path / "mixed.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out" / "classified.csv"
+
+    code = cli.main([
+        "tweets", "classify", "--input", str(source), "--model", str(model_directory),
+        "--output", str(out),
+    ])  # fmt: skip
+
+    assert code == 0
+    result = pd.read_csv(out, dtype={"id": str})
+    rejected = pd.read_csv(tmp_path / "out" / "classified.rejected.csv", keep_default_na=False)
+    assert result["id"].tolist() == ["1", "2", "3"]
+    assert rejected["line"].tolist() == list(range(4, 4 + len(ODD_LINES)))
+    assert (rejected["file"] == str(source)).all()
+    assert rejected["error"].str.len().gt(0).all() and rejected["document"].iloc[0] == "{"
+    assert len(result) + len(rejected) + 1 == len(lines)  # one blank line
+    printed = capsys.readouterr()
+    assert printed.out.startswith(f"{len(lines)} lines: 3 tweets classified")
+    assert printed.out.rstrip().endswith(
+        f"{len(ODD_LINES)} lines rejected → {out.parent / 'classified.rejected.csv'}; 1 blank"
     )
-    code = cli.main(
-        [
-            "tweets",
-            "classify",
-            "--input",
-            str(bad),
-            "--model",
-            str(tmp_path),
+    assert f"rejected: {source}: line 4: not valid JSON" in printed.err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--output", "{tmp}", "--output {tmp} is a directory, expected a file name"),
+        (
             "--output",
-            str(tmp_path / "o.csv"),
-        ]
-    )
+            "{tmp}/in.jsonl/o.csv",
+            "--output {tmp}/in.jsonl/o.csv: {tmp}/in.jsonl is a file, not a folder",
+        ),
+        ("--threshold", "nan", "--threshold is nan, expected 0 to 1"),
+        ("--threshold", "2", "--threshold is 2.0, expected 0 to 1"),
+        ("--input", "{tmp}/missing.jsonl", "{tmp}/missing.jsonl: file not found"),
+    ],
+)
+def test_classify_refuses_bad_options_with_a_message_not_a_traceback(
+    tmp_path, capsys, option, value, message
+):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(GOOD) + "\n")
+    arguments = {
+        "--input": str(source),
+        "--model": str(tmp_path),
+        "--output": str(tmp_path / "o.csv"),
+    }
+    arguments[option] = value.format(tmp=tmp_path)
+
+    code = cli.main(["tweets", "classify", *[x for pair in arguments.items() for x in pair]])
+
     assert code == 2
-    assert "bad.jsonl: line 2: not valid JSON" in capsys.readouterr().err
+    assert f"error: {message.format(tmp=tmp_path)}" in capsys.readouterr().err
 
 
 def test_import_labels_adds_golden_labels_once(tmp_path, capsys):

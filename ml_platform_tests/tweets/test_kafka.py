@@ -125,7 +125,10 @@ def test_offsets_are_committed_only_after_storage_so_a_crash_loses_and_duplicate
         restarted.close()
     assert sum(r.read for r in reports) == 600  # everything was delivered again...
     assert sum(r.stored for r in reports) == 600 - len(batch.tweets)  # ...and stored once
-    assert any("not valid JSON" in p for r in reports for p in r.rejected)
+    assert any("not valid JSON" in p.problem for r in reports for p in r.rejected)
+    dead = tables.read_rows(postgres_warehouse, NAMES.dead_letters)
+    assert dead[["line", "document"]].values.tolist() == [[1, "not json"]]
+    assert dead["origin"].str.startswith(f"{topic}/").all()
     ids = tables.query(postgres_warehouse, f"SELECT tweet_id FROM {NAMES.raw}")["tweet_id"]
     assert len(ids) == ids.nunique() == 600
     # the group's committed offsets now cover every message (Tansu's ListOffsets reports a high
