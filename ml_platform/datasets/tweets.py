@@ -21,7 +21,8 @@ URLs, space-joined: a plain string survives Parquet, CSV and SQL unchanged),
 
 The generator exists because real tweets may not be redistributed: it writes a stream of the
 same shapes with the properties that make the problem hard (look-alikes that share AI words,
-near-duplicates, retweets, several languages, links) and its truth labels in a separate file.
+short replies and generic words on both sides, near-duplicates, retweets, several languages,
+links) and its truth labels in a separate file.
 """
 
 import io
@@ -917,9 +918,12 @@ def generate_tweet_stream(
 ) -> GeneratedStream:
     """`n_tweets` API messages in arrival order, with their truth labels apart.
 
-    About `ai_share` are about AI (English and es/fr/de/pt); of the rest, two in five are
-    look-alikes that share AI words ("big data plan", "neural tube", "model", "python",
-    "Transformers", "deep learning in the classroom"), the others everyday chatter. One tweet in
+    About `ai_share` are about AI (English and es/fr/de/pt; one English one in five talks like
+    everyone else: thanks, replies, "Great thread on …"). The rest is what a real stream is
+    mostly made of: one-word replies and reactions, greetings and thanks, politics and news,
+    sport and weather, a link or emoji alone, chatter in nine languages, tech that is not AI
+    (outages, phones, crypto, SQL), and look-alikes that share AI words ("big data plan",
+    "neural tube", "model", "python", "Transformers", "deep learning in the classroom"). One tweet in
     ten is a near-duplicate of an earlier one (new short link, "via @user", different case) and
     one in ten a retweet, as on a real filtered stream. Shapes alternate between v1.1 (extended
     and compatibility mode) and v2.

@@ -14,6 +14,7 @@ and the other products' serving never pay for it.
 
 import functools
 import io
+import json
 import tarfile
 import tempfile
 import threading
@@ -41,9 +42,9 @@ class ClassifierConfig:
 
     max_tokens: int = 30_000
     # A word or bigram seen fewer times than this in training is out of vocabulary: too rare
-    # to have learnt what it means. Out-of-vocabulary words add nothing to the pooled vector
-    # but count in its length (see `MaskedMean`): their one shared embedding used to score any
-    # unseen word, and it was never trained (every generated word was in the vocabulary).
+    # to have learnt what it means. Out-of-vocabulary words add nothing (`KnownTokenSum`):
+    # their one shared embedding used to score any unseen word, and it was never trained
+    # (every generated word was in the vocabulary), so "Thank you." scored 0.83.
     min_count: int = 3
     # Share of known tokens made out-of-vocabulary while training (word dropout): every tweet
     # is also seen with words missing, so no single word carries a tweet.
@@ -124,22 +125,20 @@ def _layers() -> tuple[type, type]:
             drop = keras.random.uniform(ops.shape(tokens), seed=self.generator) < self.rate
             return ops.where(drop & (tokens > 1), ops.ones_like(tokens), tokens)
 
-    class MaskedMean(keras.layers.Layer):
-        """Sum of the known tokens' embeddings (id ≥ 2) over the number of tokens, unknown ones
-        included. An out-of-vocabulary word is no evidence either way, but it still counts:
-        "tv has baseball on" with only "on" known is a quarter of "on", not all of it, so a
-        text of unseen words sits near the zero vector — the text with no evidence. A text
-        with no token at all (emoji only, a link only) is the zero vector, where Keras's masked
-        average pooling divides by zero and serves NaN."""
+    class KnownTokenSum(keras.layers.Layer):
+        """Sum of the embeddings of known tokens (id ≥ 2): evidence adds up, and padding or
+        an out-of-vocabulary word adds nothing. A mean would let one known word carry a text
+        ("tv has baseball on" judged by "on" alone) or, counting unknown words, drown a paper
+        title's three AI words in the rest of the sentence; a text with no known word (emoji
+        only, a link only, unseen words) is the zero vector — the text with no evidence, where
+        Keras's masked average pooling divided by zero and served NaN."""
 
         def call(self, embedded: Any, tokens: Any) -> Any:
             ops = keras.ops
             known = ops.expand_dims(ops.cast(tokens > 1, embedded.dtype), -1)
-            present = ops.expand_dims(ops.cast(tokens > 0, embedded.dtype), -1)
-            total = ops.sum(embedded * known, axis=1)
-            return total / ops.maximum(ops.sum(present, axis=1), 1.0)
+            return ops.sum(embedded * known, axis=1)
 
-    return TokenDropout, MaskedMean
+    return TokenDropout, KnownTokenSum
 
 
 def build_model(train_texts: np.ndarray, config: ClassifierConfig, seed: int) -> Any:
@@ -157,14 +156,14 @@ def build_model(train_texts: np.ndarray, config: ClassifierConfig, seed: int) ->
         vocabulary=words,
         name="vectorize",
     )
-    token_dropout, masked_mean = _layers()
+    token_dropout, known_token_sum = _layers()
     text = keras.Input(shape=(), dtype="string", name="text")
     tokens = vectorize(text)
     tokens = token_dropout(config.token_dropout, seed=seed, name="token_dropout")(tokens)
     embedded = keras.layers.Embedding(len(words) + 2, config.embedding_dim, name="embedding")(
         tokens
     )
-    pooled = masked_mean(name="mean")(embedded, tokens)
+    pooled = known_token_sum(name="evidence")(embedded, tokens)
     hidden = keras.layers.Dense(config.hidden_units, activation="relu", name="hidden")(pooled)
     hidden = keras.layers.Dropout(config.dropout, seed=seed)(hidden)
     logit = keras.layers.Dense(1, name="logit")(hidden)
@@ -251,10 +250,21 @@ def with_platt_scaling(model: Any, slope: float, intercept: float) -> Any:
     return keras.Model(model.input, probability, name="tweet_classifier")
 
 
-def export_saved_model(model: Any, directory: Path) -> None:
+# Beside the SavedModel, where TensorFlow Serving allows extra files (`assets.extra/`): the
+# threshold chosen on dev and how it was calibrated, so a copy of the directory alone still
+# classifies as the stored model does (`tweets classify --model DIR`).
+MODEL_CARD = "assets.extra/tweet_classifier.json"
+
+
+def export_saved_model(model: Any, directory: Path, card: dict[str, Any] | None = None) -> None:
     """The TensorFlow Serving layout's version directory: `saved_model.pb` + `variables/`, with
-    the `serving_default` signature taking a string tensor `text` of shape [batch]."""
+    the `serving_default` signature taking a string tensor `text` of shape [batch]; `card`
+    (threshold, calibration figures) is written to `MODEL_CARD`."""
     model.export(str(directory), format="tf_saved_model", verbose=False)
+    if card is not None:
+        path = Path(directory) / MODEL_CARD
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(card, indent=2, sort_keys=True))
 
 
 def pack_directory(directory: Path) -> bytes:
@@ -325,9 +335,10 @@ class TweetClassifier(DerivedStateRebuiltOnLoad):
         return next(iter(outputs.values())).numpy().reshape(-1).astype(float)
 
 
-def load_saved_model_directory(directory: Path, threshold: float = 0.5) -> TweetClassifier:
+def load_saved_model_directory(directory: Path, threshold: float | None = None) -> TweetClassifier:
     """A SavedModel directory given by a person (`tweets classify --model DIR`): either one
-    version directory or a TensorFlow Serving base directory, whose highest version is used."""
+    version directory or a TensorFlow Serving base directory, whose highest version is used.
+    The threshold is `threshold`, else the one recorded in its `MODEL_CARD`, else 0.5."""
     from ml_platform.core.errors import InvalidInputError
 
     directory = Path(directory)
@@ -342,4 +353,13 @@ def load_saved_model_directory(directory: Path, threshold: float = 0.5) -> Tweet
         version, directory = versions[-1]
     else:
         version = int(directory.name) if directory.name.isdigit() else 0
-    return TweetClassifier(pack_directory(directory), version=version, threshold=threshold)
+    card_path = directory / MODEL_CARD
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    if threshold is None:
+        threshold = float(card.get("threshold", 0.5))
+    return TweetClassifier(
+        pack_directory(directory),
+        version=version,
+        threshold=threshold,
+        metrics={k: float(v) for k, v in card.get("metrics", {}).items()},
+    )

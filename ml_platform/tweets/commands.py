@@ -34,7 +34,7 @@ def _classify(args: argparse.Namespace) -> int:
 
     tweets = load_tweets(args.input)
     if args.model:
-        model = load_saved_model_directory(Path(args.model), threshold=args.threshold or 0.5)
+        model = load_saved_model_directory(Path(args.model), threshold=args.threshold)
     else:
         _, store = _deployment(args)
         model = store.read_value("tweet_classifier")
@@ -197,7 +197,7 @@ def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
     classify.add_argument("--output", required=True, help="CSV to write")
     classify.add_argument(
-        "--threshold", type=float, help="default: the model's (0.5 for a --model directory)"
+        "--threshold", type=float, help="default: the model's (a --model directory records it)"
     )
     classify.set_defaults(run=_classify)
 

@@ -2,8 +2,10 @@
 
 Each is written the way a person writes a Snorkel LF after reading a few hundred tweets:
 keywords, hashtags, the domains of linked pages, framework and chatbot names, the same in other
-languages, and rules for the look-alikes keyword rules get wrong (phone data plans, "neural" in
-medicine, fashion models, pythons, the Transformers films, deep learning in the classroom). None
+languages, rules for the look-alikes keyword rules get wrong (phone data plans, "neural" in
+medicine, fashion models, pythons, the Transformers films, deep learning in the classroom), and
+rules for what most of a real stream is: short replies, greetings and thanks, politics and
+news, tech that is not AI — so the classifier also learns from the chatter it will meet. None
 is right everywhere; the label model weighs them by how they agree (`label_model.py`) and the
 analysis below shows where they overlap and conflict.
 """

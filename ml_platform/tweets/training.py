@@ -203,7 +203,13 @@ def train_tweet_classifier(
     }
     with tempfile.TemporaryDirectory(prefix="tweet_classifier_export_") as name:
         directory = Path(name) / "model"
-        classifier.export_saved_model(model, directory)
+        card = {
+            "threshold": threshold,
+            "threshold_chosen_on": threshold_chosen_on,
+            "evaluated_on": evaluated_on,
+            "metrics": metrics,
+        }
+        classifier.export_saved_model(model, directory, card)
         packed = classifier.pack_directory(directory)
     served = TweetClassifier(
         saved_model=packed,

@@ -47,8 +47,7 @@ _FOREIGN = (
 _METHODS = ("sparse attention", "contrastive pretraining", "a diffusion model", "LoRA adapters")
 _TASKS = ("image segmentation", "machine translation", "protein folding", "code generation")
 _PAPERS = (
-    "New paper: {method} for {task}, beats the previous state of the art "
-    "https://arxiv.org/abs/{n}.{m}",
+    "New paper: {method} for {task}, beats the state of the art https://arxiv.org/abs/{n}.{m}",
     "Our NeurIPS paper on {method} for {task} is out! Code and weights on GitHub",
     "Preprint: scaling {method} to {task} with a 7B language model",
 )
@@ -160,12 +159,18 @@ def called_ai(
     predict: Callable[[list[str]], np.ndarray],
     threshold: float,
     families: dict[str, Callable[[np.random.Generator], str]],
+    *,
+    about_ai: bool,
 ) -> dict[str, float]:
-    """Per family, the share of its texts the model calls AI, and over all of them ("all")."""
+    """Per family, the share of its texts the model calls AI, and over all of them ("all").
+    A NaN probability counts as the wrong answer (a call for texts not `about_ai`, a miss for
+    the others): it is no answer, and `>=` would quietly read it as "not AI" — the old model
+    served NaN for every emoji-only or link-only tweet."""
     shares, total, count = {}, 0.0, 0
     for name, family in families.items():
         texts = family_texts(family)
-        calls = predict(texts) >= threshold
+        scores = predict(texts)
+        calls = np.where(np.isnan(scores), not about_ai, scores >= threshold)
         shares[name] = float(calls.mean())
         total += float(calls.sum())
         count += len(texts)
