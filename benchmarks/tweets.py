@@ -2,6 +2,7 @@
 
     source /tmp/svc.env   # or set ML_PLATFORM_TEST_POSTGRES_URL (postgresql+psycopg2://…)
     .venv/bin/python benchmarks/tweets.py [--tweets 50000] [--seed 42] [--kafka-broker PATH]
+        [--real-negatives FILE] [--real-positives FILE] [--classifier-only]
 
 Prints, each measured in this run (the machine's load average is printed with them: timings on
 a shared machine are inflated):
@@ -14,7 +15,13 @@ a shared machine are inflated):
 3. weak supervision: de-duplicate, split (1,000 / 500 / 10K / rest), golden labels for test and
    dev from the generator's truth (standing in for people), labelling functions + Dawid–Skene
    label model, the Keras classifier; F1 on held-out truth for the classifier, the label model
-   and majority vote, on the test split and on every de-duplicated tweet outside dev;
+   and majority vote, on the test split and on every de-duplicated tweet outside dev; the
+   calibration of the classifier's probability on test (Brier score, reliability table);
+   3b. with `--real-negatives FILE` / `--real-positives FILE` (JSON lines in the Twitter shapes
+   the loader reads; real text is never shipped with the project): the share of the real
+   non-AI tweets called AI and, with positives, precision/recall/F1, for the classifier beside
+   the label model and majority vote. `--classifier-only` runs sections 3 and 3b alone, with
+   no PostgreSQL;
 4. serving: p50/p95/p99 of `POST /v1/models/tweet_classifier:predict` with 32 texts, over
    loopback HTTP to `ml-platform serve`'s app in a uvicorn subprocess (target p99 < 50 ms), and
    the model call alone;
@@ -48,11 +55,13 @@ from ml_platform.core.warehouse import Warehouse
 from ml_platform.datasets.tweets import (
     generate_tweet_stream,
     json_lines,
+    load_tweets,
     read_json_lines,
     write_tweet_stream,
 )
 from ml_platform.tweets import evaluation, splits, stream, tables, training
 from ml_platform.tweets.classifier import ClassifierConfig
+from ml_platform.tweets.labelling_functions import apply_labelling_functions, majority_vote
 from ml_platform.tweets.tables import TweetTables
 
 
@@ -147,8 +156,50 @@ def weak_supervision(raw: pd.DataFrame, truth: pd.DataFrame, seed: int, epochs: 
         .round(4)
         .to_string()
     )
+    print(f"calibration on test: Brier {result.metrics['brier_score']:.4f}, ECE "
+          f"{result.metrics['expected_calibration_error']:.4f}")  # fmt: skip
+    print(result.reliability.round(3).to_string(index=False))
     print(f"(section took {time.perf_counter() - started:.0f} s)")
-    return result.classifier, tweets
+    return result.classifier, tweets, weak.label_model
+
+
+def real_text(model, label_model, negatives: str | None, positives: str | None) -> None:
+    """The trained classifier, the label model and majority vote on real tweets given as JSON
+    lines in the Twitter shapes `load_tweets` reads: negatives are all not about AI, positives
+    all about AI (their own `label` fields, if any, are not read)."""
+    section("3b. real text: the same classifier, label model and majority vote")
+    frames = []
+    for path, is_ai in ((negatives, 0), (positives, 1)):
+        if path:
+            tweets = load_tweets(path)
+            frames.append(tweets.drop(columns="label", errors="ignore").assign(is_ai=is_ai))
+            print(f"{path}: {len(tweets):,} tweets, all {'about AI' if is_ai else 'not about AI'}")
+    tweets = pd.concat(frames, ignore_index=True)
+    votes = apply_labelling_functions(tweets)
+    scores = model.predict(tweets["text"].tolist())
+    called = {
+        "classifier": scores >= model.threshold,
+        "label_model": label_model.predict_proba(votes) >= 0.5,
+        "majority_vote": majority_vote(votes) == 1,
+    }
+    truth = tweets["is_ai"].to_numpy()
+    rows = {}
+    for name, calls in called.items():
+        row = {
+            "false_positive_rate": float(calls[truth == 0].mean()) if (truth == 0).any() else np.nan
+        }
+        if (truth == 1).any():
+            figures = evaluation.binary_figures(truth, calls)
+            row.update({k: figures[k] for k in ("precision", "recall", "f1")})
+        rows[name] = row
+    print(f"classifier threshold {model.threshold:.3f}; rows = labellers, on the same tweets:")
+    print(pd.DataFrame(rows).T.round(4).to_string())
+    if (truth == 0).any():
+        negative = tweets[truth == 0].assign(probability=scores[truth == 0])
+        top = negative.nlargest(10, "probability")
+        print("the non-AI tweets the classifier is surest about:")
+        for text, p in zip(top["text"], top["probability"], strict=True):
+            print(f"  {p:.3f}  {text[:100]!r}")
 
 
 def free_port() -> int:
@@ -340,7 +391,26 @@ def main() -> None:
         default=os.environ.get("ML_PLATFORM_TEST_KAFKA_BROKER") or shutil.which("tansu"),
         help="Kafka-protocol broker binary (Tansu)",
     )
+    parser.add_argument(
+        "--real-negatives", help="JSON lines of real tweets not about AI: prints the FP rate"
+    )
+    parser.add_argument(
+        "--real-positives", help="JSON lines of real tweets about AI: adds precision/recall/F1"
+    )
+    parser.add_argument(
+        "--classifier-only",
+        action="store_true",
+        help="only section 3 (and 3b): no PostgreSQL, ingest, serving or live sections",
+    )
     args = parser.parse_args()
+    if args.classifier_only:
+        generated = generate_tweet_stream(args.tweets, seed=args.seed)
+        print(f"generated {args.tweets:,} tweets ({generated.truth['is_ai'].mean():.1%} about AI)")
+        raw, _ = read_json_lines(json_lines(generated.messages), "generated", strict=True)
+        model, _, label_model = weak_supervision(raw, generated.truth, args.seed, args.epochs)
+        if args.real_negatives or args.real_positives:
+            real_text(model, label_model, args.real_negatives, args.real_positives)
+        return
     if not args.postgres_url:
         sys.exit("set ML_PLATFORM_TEST_POSTGRES_URL or pass --postgres-url")
     warehouse = Warehouse(url=args.postgres_url, db_schema=f"bench_{uuid.uuid4().hex[:10]}")
@@ -359,7 +429,9 @@ def main() -> None:
         ingest_throughput(landing, warehouse, args.tweets)
         kill_and_restart(landing, warehouse, args.postgres_url, args.tweets)
         raw, _ = read_json_lines(json_lines(generated.messages), "generated", strict=True)
-        model, tweets = weak_supervision(raw, generated.truth, args.seed, args.epochs)
+        model, tweets, label_model = weak_supervision(raw, generated.truth, args.seed, args.epochs)
+        if args.real_negatives or args.real_positives:
+            real_text(model, label_model, args.real_negatives, args.real_positives)
         store_model(home, model)
         serving_latency(home, model, tweets["text"].tolist())
         live_latency(home, warehouse, args.postgres_url, args.seed)

@@ -21,7 +21,8 @@ URLs, space-joined: a plain string survives Parquet, CSV and SQL unchanged),
 
 The generator exists because real tweets may not be redistributed: it writes a stream of the
 same shapes with the properties that make the problem hard (look-alikes that share AI words,
-near-duplicates, retweets, several languages, links) and its truth labels in a separate file.
+short replies and generic words on both sides, near-duplicates, retweets, several languages,
+links) and its truth labels in a separate file.
 """
 
 import io
@@ -642,6 +643,105 @@ _EVERYDAY_FOREIGN = {
     "de": ("Was für ein Spiel gestern, {team} hat verdient gewonnen", "Schon wieder Regen"),
     "pt": ("Que jogo ontem, {team} mereceu vencer", "Café primeiro, depois o resto"),
 }  # fmt: skip
+# What most of a real stream is: replies, reactions, thanks, greetings, politics, news, sport,
+# weather, links and emoji on their own, tech that is not AI, other languages. Generic words
+# ("great", "thanks", "you", "new", "release") appear here as often as in the AI tweets, so a
+# model cannot learn them as AI words; a reply of one word must carry no topic.
+_REACTIONS = (
+    "Great!", "Great idea!", "Thank you.", "Thanks!", "Thanks so much ❤️", "Thank you so much!",
+    "Congrats!!", "Congratulations 🎉", "lol", "LMAO", "haha same", "Same here", "Exactly.",
+    "Exactly this", "This 👆", "100%", "Agreed", "So true", "Love this", "Love it!", "Awesome!",
+    "Amazing 😍", "Wow", "Omg yes", "No way", "Yes!", "Nope", "Ugh", "Sad news", "RIP 🙏",
+    "Good luck!", "Well said.", "You're welcome!", "Miss you!", "See you there", "Can't wait!",
+    "Happy birthday!! 🎂", "Beautiful", "So proud of you", "Hang in there", "Done ✅", "Why?",
+    "Great job team", "What a game!", "Just ignore it.", "it gets better.", "Interesting...",
+    "Hahaha", "Sorry to hear that", "Stay safe", "Noted", "Fair point", "me too", "you got this",
+)  # fmt: skip
+_GREETINGS = (
+    "Good morning everyone! Have a great {day}", "Happy {day}! ☀️", "Good night, world",
+    "Happy {holiday} from our family to yours", "Thank you to everyone who came out tonight!",
+    "Thanks for all the birthday wishes, you are the best", "Welcome to the team, {name}!",
+    "Huge thanks to our volunteers in {city} this weekend", "Merry Christmas and happy holidays!",
+    "Thank you {city}! What a night", "Hello from {city}!", "Wishing you all a happy new year",
+    "Grateful for my friends and family today", "Thank you for your service 🇺🇸",
+)  # fmt: skip
+_POLITICS_NEWS = (
+    "Thank you to the voters of {state}! Together we won #{campaign}",
+    "Proud to vote for the {bill} today. Our families deserve better",
+    "I will keep fighting for the people of {state} in Congress",
+    "Today I met with farmers in {state} to talk about trade and prices",
+    "Breaking: {official} resigns after weeks of pressure",
+    "If you need help after the storm, call the {agency} hotline at 1-800-{n}-{n4}",
+    "Polls are open until 8pm. Find your polling place and vote! #{campaign}",
+    "The governor declared a state of emergency ahead of the hurricane",
+    "Senate passes the {bill} 52-48 after a long night",
+    "Join me at the town hall in {city} on {day} at 6pm",
+    "Our thoughts are with the families affected by the fire in {city}",
+    "Gas prices are up again in {state} and families are feeling it",
+    "Happy to announce $ {n} million for roads and bridges in {state}",
+    "New report: unemployment in {state} fell to {n4_small}%",
+    "Watch live: press conference on the budget at noon",
+    "The city council voted to extend the bus line to {city}",
+    "Earthquake of magnitude 5.{n_small} felt across {city} this morning",
+    "Protesters gathered outside the parliament in {city} again today",
+    "Schools closed tomorrow in {city} because of snow",
+    "Read my statement on today's Supreme Court decision",
+)  # fmt: skip
+_SPORTS_WEATHER = (
+    "What a goal! {team} lead 2-1 at half time", "{team} win the title! ⚽🏆",
+    "Final score: {team} 104, the Celtics 99", "Injury update: our captain is out for {n} weeks",
+    "Heat warning for {city} today, {n_temp}°C by noon", "Snow on the way this weekend ❄️",
+    "Rain, rain and more rain in {city}", "Beautiful sunny day for a run", "Storm warning tonight",
+    "Matchday! Come on {team}", "Tickets for the derby are sold out",
+    "Transfer news: {team} agree a fee for the winger", "Tornado watch until 9pm for {state}",
+)  # fmt: skip
+_TECH_NOT_AI = (
+    "iOS 18.{n_small} update is out, battery life seems better",
+    "Our website is down, we are working on it. Sorry!",
+    "AWS us-east-1 outage again, half the internet is broken",
+    "Bitcoin just crossed $ {n}k again #crypto", "Finally upgraded to a new laptop, so fast",
+    "Kubernetes upgrade went smoothly, zero downtime 🎉", "Rust 1.{n} released with faster builds",
+    "New release of our mobile app: dark mode and bug fixes", "Reset your passwords: {n} million accounts leaked", "Which mechanical keyboard should I buy?",
+    "Fixed a nasty bug in our payment code today, great feeling", "The new iPhone camera is wild",
+    "Windows update restarted my PC in the middle of a call", "One index took our SQL query from 9 s to 40 ms", "Migrating the monolith to microservices, wish us luck",
+    "Excel crashed and took my spreadsheet with it", "5G finally reached our village",
+    "Launching our new website today, check it out!", "JavaScript framework of the week: {name}.js",
+    "The data center in {city} had a power cut this morning", "Code review tip: smaller PRs",
+)  # fmt: skip
+_CHATTER_FOREIGN = {
+    "es": ("Buenos días a todos", "¡Gracias por todo!", "Qué calor hace hoy en {city}",
+           "Feliz cumpleaños hermano 🎉", "Vamos {team}!!", "Jajaja no puede ser"),
+    "fr": ("Bonjour tout le monde", "Merci beaucoup !", "Il pleut encore à {city}",
+           "Allez {team} !", "Joyeux anniversaire ma belle", "Trop bien ce concert"),
+    "de": ("Guten Morgen zusammen", "Danke schön!", "Endlich Wochenende",
+           "Alles Gute zum Geburtstag!", "Heute wieder Stau auf der A7"),
+    "pt": ("Bom dia pessoal", "Obrigado a todos!", "Que calor em {city} hoje",
+           "Parabéns, amigo!", "Vamos {team}!"),
+    "it": ("Buongiorno a tutti", "Grazie mille!", "Che partita stasera, forza {team}",
+           "Buon compleanno amore", "Piove ancora a Milano"),
+    "nl": ("Goedemorgen allemaal", "Bedankt!", "Wat een wedstrijd", "Fijne verjaardag!"),
+    "tr": ("Günaydın herkese", "Çok teşekkürler!", "Harika bir maçtı", "İyi ki doğdun!"),
+    "id": ("Selamat pagi semua", "Terima kasih banyak!", "Macet parah hari ini di Jakarta"),
+    "ja": ("おはようございます", "ありがとうございます！", "今日は暑いですね", "お誕生日おめでとう"),
+}  # fmt: skip
+_EMOJI_ONLY = ("😂😂😂", "🔥🔥", "❤️", "🙏🙏", "👀", "😭😭😭", "🎉🎉🎉", "👏👏", "💯", "😍")
+# AI tweets that talk like everyone else: thanks, replies, greetings around an AI topic.
+_AI_CONVERSATIONAL = (
+    "Great thread on {t}, thank you!", "Thanks for sharing! {t} is {o}",
+    "Congrats on the {t} paper, well deserved!", "Good morning! Reading about {t} today",
+    "Thank you for the invite, loved talking about {t} at {e}", "Wow, {t} just got {o}",
+    "Love this explainer on {t}", "Agreed, {t} is {o}", "Can't wait to try the new {t} release",
+    "Happy to share our new model for {t}: {r}", "Exactly this. {c} with {t}", "{t} 🔥",
+    "Thoughts on {t}?", "Senate hearing on {t} and jobs today, worth watching",
+    "The minister wants new rules for {t} before the election",
+)  # fmt: skip
+_STATES = ("Ohio", "Texas", "Georgia", "Michigan", "Arizona", "Florida", "Maine", "Nevada")
+_CAMPAIGNS = ("Vote2024", "TeamSmith", "ForThePeople", "ElectionDay", "GOTV", "MoveForward")
+_BILLS = ("infrastructure bill", "farm bill", "budget", "housing act", "veterans bill")
+_OFFICIALS = ("the mayor", "the health minister", "the party chair", "the police chief")
+_AGENCIES = ("FEMA", "Red Cross", "county emergency", "poison control", "disaster relief")
+_DAYS = ("Monday", "Friday", "Sunday", "weekend", "Tuesday")
+_HOLIDAYS = ("Thanksgiving", "Easter", "Fourth of July", "Diwali", "Hanukkah", "Eid")
 _EVERYDAY_HASHTAGS = ("#MondayMotivation", "#football", "#foodie", "#travel", "#music", "#news")
 _EVERYDAY_LINKS = (
     "https://www.bbc.co.uk/news/{slug}-{n5}", "https://www.instagram.com/p/{hex}",
@@ -721,42 +821,102 @@ class _Writer:
             city=self.pick(_CITIES),
             road=self.pick(_ROADS),
             n=int(self.rng.integers(2, 60)),
+            state=self.pick(_STATES),
+            campaign=self.pick(_CAMPAIGNS),
+            bill=self.pick(_BILLS),
+            official=self.pick(_OFFICIALS),
+            agency=self.pick(_AGENCIES),
+            day=self.pick(_DAYS),
+            holiday=self.pick(_HOLIDAYS),
+            name=self.pick(_NAMES).title(),
+            n4=int(self.rng.integers(1000, 9999)),
+            n4_small=f"{self.rng.uniform(2, 9):.1f}",
+            n_small=int(self.rng.integers(1, 9)),
+            n_temp=int(self.rng.integers(30, 44)),
         )
+
+    def _not_ai(self, foreign: bool, reply: bool) -> tuple[str, str, int, int, bool]:
+        """(text, lang, hashtags, links, is a reply) of a tweet not about AI."""
+        rng = self.rng
+        kind = _not_ai_kind(float(rng.random()))
+        n_tags, n_links = int(rng.choice([0, 0, 0, 1])), int(rng.choice([0, 0, 1]))
+        if kind == "lookalike":
+            return "en", self.fill(self.pick(_LOOKALIKES)[0]), n_tags, n_links, reply
+        if kind == "tech":
+            return "en", self.fill(self.pick(_TECH_NOT_AI)), n_tags, n_links, reply
+        if kind == "reaction":  # mostly replies: "@user Great!"
+            return "en", self.pick(_REACTIONS), 0, int(rng.random() < 0.1), rng.random() < 0.8
+        if kind == "greeting":
+            return "en", self.fill(self.pick(_GREETINGS)), n_tags, n_links, reply
+        if kind == "politics":
+            return (
+                "en",
+                self.fill(self.pick(_POLITICS_NEWS)),
+                n_tags,
+                int(rng.random() < 0.5),
+                reply,
+            )
+        if kind == "sports":
+            return "en", self.fill(self.pick(_SPORTS_WEATHER)), n_tags, n_links, reply
+        if kind == "bare":
+            if rng.random() < 0.5:
+                return "und", "", 0, 1, reply
+            return "und", self.pick(_EMOJI_ONLY), 0, 0, reply
+        if kind == "foreign" or foreign:
+            table = _CHATTER_FOREIGN if rng.random() < 0.6 else _EVERYDAY_FOREIGN
+            lang = self.pick(list(table))
+            return lang, self.fill(self.pick(table[lang])), n_tags, n_links, reply
+        return "en", self.fill(self.pick(_EVERYDAY)), n_tags, n_links, reply
 
     def compose(self, is_ai: bool) -> tuple[str, str, list[str]]:
         """(text without links, lang, expanded links) for a fresh tweet of the given class."""
         rng = self.rng
         foreign = rng.random() < 0.18
+        reply = rng.random() < 0.25
+        tags, links = _EVERYDAY_HASHTAGS, _EVERYDAY_LINKS
         if is_ai:
             if foreign:
                 lang = self.pick(list(_AI_FOREIGN))
                 text = self.fill(self.pick(_AI_FOREIGN[lang]))
+            elif rng.random() < 0.2:
+                lang, text = "en", self.fill(self.pick(_AI_CONVERSATIONAL))
             else:
                 lang, text = "en", self.fill(self.pick(_AI_TEMPLATES))
             tags, links = _AI_HASHTAGS, _AI_LINKS
             n_tags = int(rng.choice([0, 0, 1, 1, 2, 3]))
             n_links = int(rng.choice([0, 1, 1, 1, 2]))
-        elif rng.random() < 0.4:
-            lang, text = "en", self.fill(self.pick(_LOOKALIKES)[0])
-            tags, links = _EVERYDAY_HASHTAGS, _EVERYDAY_LINKS
-            n_tags, n_links = int(rng.choice([0, 0, 1])), int(rng.choice([0, 1, 1]))
         else:
-            if foreign:
-                lang = self.pick(list(_EVERYDAY_FOREIGN))
-                text = self.fill(self.pick(_EVERYDAY_FOREIGN[lang]))
-            else:
-                lang, text = "en", self.fill(self.pick(_EVERYDAY))
-            tags, links = _EVERYDAY_HASHTAGS, _EVERYDAY_LINKS
-            n_tags, n_links = int(rng.choice([0, 0, 0, 1])), int(rng.choice([0, 0, 1]))
-        if lang == "en" and not is_ai:
+            lang, text, n_tags, n_links, reply = self._not_ai(foreign, reply)
+        if lang == "en" and not is_ai and text:
             text = f"{self.pick(_OPENERS)}{text}{self.pick(_CLOSERS)}"
-        if rng.random() < 0.25:
-            text = f"@{self.pick(self.users)} {text}"
+        if reply:
+            text = f"@{self.pick(self.users)} {text}".strip()
         chosen_tags = list(rng.choice(tags, size=n_tags, replace=False)) if n_tags else []
-        text = " ".join([text, *chosen_tags])
+        text = " ".join(part for part in [text, *chosen_tags] if part)
         if lang == "en" and rng.random() < 0.05:
             lang = "und"  # the API cannot always tell
         return text, lang, [self.link(links) for _ in range(n_links)]
+
+
+def _not_ai_kind(roll: float) -> str:
+    """Which kind of non-AI tweet a uniform `roll` picks, in about the shares of a real
+    stream: most are conversation, few share AI words."""
+    for kind, upper in _NOT_AI_SHARES:
+        if roll < upper:
+            return kind
+    return "everyday"
+
+
+_NOT_AI_SHARES = (
+    ("lookalike", 0.18),
+    ("tech", 0.28),
+    ("reaction", 0.46),
+    ("greeting", 0.54),
+    ("politics", 0.66),
+    ("sports", 0.74),
+    ("bare", 0.78),  # a link or emoji alone
+    ("foreign", 0.86),
+)
 
 
 def _user_id(screen_name: str) -> str:
@@ -854,9 +1014,12 @@ def generate_tweet_stream(
 ) -> GeneratedStream:
     """`n_tweets` API messages in arrival order, with their truth labels apart.
 
-    About `ai_share` are about AI (English and es/fr/de/pt); of the rest, two in five are
-    look-alikes that share AI words ("big data plan", "neural tube", "model", "python",
-    "Transformers", "deep learning in the classroom"), the others everyday chatter. One tweet in
+    About `ai_share` are about AI (English and es/fr/de/pt; one English one in five talks like
+    everyone else: thanks, replies, "Great thread on …"). The rest is what a real stream is
+    mostly made of: one-word replies and reactions, greetings and thanks, politics and news,
+    sport and weather, a link or emoji alone, chatter in nine languages, tech that is not AI
+    (outages, phones, crypto, SQL), and look-alikes that share AI words ("big data plan",
+    "neural tube", "model", "python", "Transformers", "deep learning in the classroom"). One tweet in
     ten is a near-duplicate of an earlier one (new short link, "via @user", different case) and
     one in ten a retweet, as on a real filtered stream. Shapes alternate between v1.1 (extended
     and compatibility mode) and v2.

@@ -20,7 +20,7 @@ from ml_platform.core import artifacts
 from ml_platform.core.storage import ObjectStore
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.datasets.tweets import generate_tweet_stream, parse_truth, write_tweet_stream
-from ml_platform.tweets import golden, live, splits, stream, tables, training
+from ml_platform.tweets import evaluation, golden, live, splits, stream, tables, training
 from ml_platform.tweets.classifier import TweetClassifier, unpack_directory
 from ml_platform.tweets.resources import SERVING_EXPORTS, TweetsSettings
 from ml_platform.tweets.tables import DEDUPLICATED_COLUMNS, SPLIT_COLUMNS, SPLITS
@@ -351,13 +351,21 @@ def tweet_classifier(
                 plots={
                     "precision_recall": artifacts.precision_recall_curve_figure(
                         trained.test_truth, trained.test_scores
-                    )
+                    ),
+                    "reliability": evaluation.reliability_figure(
+                        trained.reliability, metrics["brier_score"]
+                    ),
                 }
                 if len(np.unique(trained.test_truth)) == 2
                 else {},
             ),
             "model_version": version,
             GOLDEN_ROWS: golden_rows_resolved(context.instance),
+            "threshold": dg.MetadataValue.float(trained.classifier.threshold),
+            "threshold_chosen_on": trained.threshold_chosen_on,
+            "reliability_diagram": dg.MetadataValue.md(
+                artifacts.markdown_table(trained.reliability.round(3))
+            ),
             "saved_model": dg.MetadataValue.path(str(exported)),
             "evaluated_on": trained.evaluated_on,
             "comparison": dg.MetadataValue.md(

@@ -12,7 +12,9 @@ platform's app from the same files. TensorFlow is imported inside functions: the
 and the other products' serving never pay for it.
 """
 
+import functools
 import io
+import json
 import tarfile
 import tempfile
 import threading
@@ -39,6 +41,14 @@ class ClassifierConfig:
     """Defaults tuned on the generated stream's dev split; small enough to train in seconds."""
 
     max_tokens: int = 30_000
+    # A word or bigram seen fewer times than this in training is out of vocabulary: too rare
+    # to have learnt what it means. Out-of-vocabulary words add nothing (`KnownTokenSum`):
+    # their one shared embedding used to score any unseen word, and it was never trained
+    # (every generated word was in the vocabulary), so "Thank you." scored 0.83.
+    min_count: int = 3
+    # Share of known tokens made out-of-vocabulary while training (word dropout): every tweet
+    # is also seen with words missing, so no single word carries a tweet.
+    token_dropout: float = 0.15
     sequence_length: int = 48
     ngrams: int = 2  # unigrams and bigrams ("deep learning" ≠ "deep" + "learning")
     embedding_dim: int = 32
@@ -71,29 +81,93 @@ def standardize(texts: Any) -> Any:
     return tf.strings.regex_replace(cleaned, _NOT_WORD, " ")
 
 
+def vocabulary(texts: np.ndarray, config: ClassifierConfig) -> list[str]:
+    """Words and bigrams (as `TextVectorization` forms them, from `standardize`d text) seen at
+    least `min_count` times, most frequent first, at most `max_tokens` − 2 (padding and OOV
+    take two ids)."""
+    from collections import Counter
+
+    import tensorflow as tf
+
+    counts: Counter[str] = Counter()
+    for start in range(0, len(texts), 4096):
+        cleaned = standardize(tf.constant(list(texts[start : start + 4096]), dtype=tf.string))
+        for line in cleaned.numpy():
+            words = line.decode("utf-8").split()
+            counts.update(words)
+            for n in range(2, config.ngrams + 1):
+                counts.update(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+    kept = sorted(
+        (token for token, count in counts.items() if count >= config.min_count),
+        key=lambda token: (-counts[token], token),
+    )
+    return kept[: config.max_tokens - 2]
+
+
+@functools.cache
+def _layers() -> tuple[type, type]:
+    """The two custom layers, defined on first use so importing this module loads no Keras."""
+    import keras
+
+    class TokenDropout(keras.layers.Layer):
+        """While training, each known token (id ≥ 2) becomes OOV (id 1) with probability
+        `rate`; padding (0) stays padding. At inference it passes tokens through."""
+
+        def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.rate = rate
+            self.generator = keras.random.SeedGenerator(seed)
+
+        def call(self, tokens: Any, training: bool | None = None) -> Any:
+            if not training or self.rate <= 0:
+                return tokens
+            ops = keras.ops
+            drop = keras.random.uniform(ops.shape(tokens), seed=self.generator) < self.rate
+            return ops.where(drop & (tokens > 1), ops.ones_like(tokens), tokens)
+
+    class KnownTokenSum(keras.layers.Layer):
+        """Sum of the embeddings of known tokens (id ≥ 2): evidence adds up, and padding or
+        an out-of-vocabulary word adds nothing. A mean would let one known word carry a text
+        ("tv has baseball on" judged by "on" alone) or, counting unknown words, drown a paper
+        title's three AI words in the rest of the sentence; a text with no known word (emoji
+        only, a link only, unseen words) is the zero vector — the text with no evidence, where
+        Keras's masked average pooling divided by zero and served NaN."""
+
+        def call(self, embedded: Any, tokens: Any) -> Any:
+            ops = keras.ops
+            known = ops.expand_dims(ops.cast(tokens > 1, embedded.dtype), -1)
+            return ops.sum(embedded * known, axis=1)
+
+    return TokenDropout, KnownTokenSum
+
+
 def build_model(train_texts: np.ndarray, config: ClassifierConfig, seed: int) -> Any:
-    """String in, P(about AI) out; the vocabulary is adapted on `train_texts`."""
+    """String in, P(about AI) out, through a logit layer (`logit`) that calibration rescales;
+    the vocabulary comes from `train_texts`."""
     import keras
 
     keras.utils.set_random_seed(seed)
+    words = vocabulary(train_texts, config) or ["[none]"]  # an empty vocabulary is refused
     vectorize = keras.layers.TextVectorization(
-        max_tokens=config.max_tokens,
         standardize=standardize,
         ngrams=config.ngrams,
         output_mode="int",
         output_sequence_length=config.sequence_length,
+        vocabulary=words,
         name="vectorize",
     )
-    vectorize.adapt(train_texts, batch_size=1024)
+    token_dropout, known_token_sum = _layers()
     text = keras.Input(shape=(), dtype="string", name="text")
     tokens = vectorize(text)
-    embedded = keras.layers.Embedding(
-        config.max_tokens, config.embedding_dim, mask_zero=True, name="embedding"
-    )(tokens)
-    pooled = keras.layers.GlobalAveragePooling1D(name="mean")(embedded)
+    tokens = token_dropout(config.token_dropout, seed=seed, name="token_dropout")(tokens)
+    embedded = keras.layers.Embedding(len(words) + 2, config.embedding_dim, name="embedding")(
+        tokens
+    )
+    pooled = known_token_sum(name="evidence")(embedded, tokens)
     hidden = keras.layers.Dense(config.hidden_units, activation="relu", name="hidden")(pooled)
     hidden = keras.layers.Dropout(config.dropout, seed=seed)(hidden)
-    probability = keras.layers.Dense(1, activation="sigmoid", name="probability")(hidden)
+    logit = keras.layers.Dense(1, name="logit")(hidden)
+    probability = keras.layers.Activation("sigmoid", name="probability")(logit)
     model = keras.Model(text, probability, name="tweet_classifier")
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
@@ -152,10 +226,45 @@ def predict(model: Any, texts: Sequence[str], batch_size: int = 2048) -> np.ndar
     return model.predict(x, batch_size=batch_size, verbose=0).reshape(-1).astype(float)
 
 
-def export_saved_model(model: Any, directory: Path) -> None:
+def logits(model: Any, texts: Sequence[str], batch_size: int = 2048) -> np.ndarray:
+    """The `logit` layer's output per text: what Platt scaling is fitted on."""
+    import keras
+
+    if not len(texts):
+        return np.empty(0)
+    head = keras.Model(model.input, model.get_layer("logit").output)
+    x = np.asarray(texts, dtype=object)
+    return head.predict(x, batch_size=batch_size, verbose=0).reshape(-1).astype(float)
+
+
+def with_platt_scaling(model: Any, slope: float, intercept: float) -> Any:
+    """The same network serving sigmoid(slope · logit + intercept): the calibration is part of
+    the SavedModel, so TensorFlow Serving and the platform's app serve calibrated
+    probabilities from the same files, with no step outside the model."""
+    import keras
+
+    platt = keras.layers.Dense(1, trainable=False, name="platt")
+    scaled = platt(model.get_layer("logit").output)
+    probability = keras.layers.Activation("sigmoid", name="calibrated")(scaled)
+    platt.set_weights([np.array([[slope]], "float32"), np.array([intercept], "float32")])
+    return keras.Model(model.input, probability, name="tweet_classifier")
+
+
+# Beside the SavedModel, where TensorFlow Serving allows extra files (`assets.extra/`): the
+# threshold chosen on dev and how it was calibrated, so a copy of the directory alone still
+# classifies as the stored model does (`tweets classify --model DIR`).
+MODEL_CARD = "assets.extra/tweet_classifier.json"
+
+
+def export_saved_model(model: Any, directory: Path, card: dict[str, Any] | None = None) -> None:
     """The TensorFlow Serving layout's version directory: `saved_model.pb` + `variables/`, with
-    the `serving_default` signature taking a string tensor `text` of shape [batch]."""
+    the `serving_default` signature taking a string tensor `text` of shape [batch]; `card`
+    (threshold, calibration figures) is written to `MODEL_CARD`."""
     model.export(str(directory), format="tf_saved_model", verbose=False)
+    if card is not None:
+        path = Path(directory) / MODEL_CARD
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(card, indent=2, sort_keys=True))
 
 
 def pack_directory(directory: Path) -> bytes:
@@ -226,9 +335,10 @@ class TweetClassifier(DerivedStateRebuiltOnLoad):
         return next(iter(outputs.values())).numpy().reshape(-1).astype(float)
 
 
-def load_saved_model_directory(directory: Path, threshold: float = 0.5) -> TweetClassifier:
+def load_saved_model_directory(directory: Path, threshold: float | None = None) -> TweetClassifier:
     """A SavedModel directory given by a person (`tweets classify --model DIR`): either one
-    version directory or a TensorFlow Serving base directory, whose highest version is used."""
+    version directory or a TensorFlow Serving base directory, whose highest version is used.
+    The threshold is `threshold`, else the one recorded in its `MODEL_CARD`, else 0.5."""
     from ml_platform.core.errors import InvalidInputError
 
     directory = Path(directory)
@@ -243,4 +353,13 @@ def load_saved_model_directory(directory: Path, threshold: float = 0.5) -> Tweet
         version, directory = versions[-1]
     else:
         version = int(directory.name) if directory.name.isdigit() else 0
-    return TweetClassifier(pack_directory(directory), version=version, threshold=threshold)
+    card_path = directory / MODEL_CARD
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    if threshold is None:
+        threshold = float(card.get("threshold", 0.5))
+    return TweetClassifier(
+        pack_directory(directory),
+        version=version,
+        threshold=threshold,
+        metrics={k: float(v) for k, v in card.get("metrics", {}).items()},
+    )

@@ -51,7 +51,7 @@ def _classify(args: argparse.Namespace) -> int:
     if args.threshold is not None and not 0 <= args.threshold <= 1:
         raise InvalidInputError(f"--threshold is {args.threshold}, expected 0 to 1")
     if args.model:
-        model = load_saved_model_directory(Path(args.model), threshold=args.threshold or 0.5)
+        model = load_saved_model_directory(Path(args.model), threshold=args.threshold)
     else:
         _, store = _deployment(args)
         model = store.read_value("tweet_classifier")
@@ -246,7 +246,7 @@ def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "default: <output>.rejected.csv beside --output",
     )
     classify.add_argument(
-        "--threshold", type=float, help="default: the model's (0.5 for a --model directory)"
+        "--threshold", type=float, help="default: the model's (a --model directory records it)"
     )
     classify.set_defaults(run=_classify)
 

@@ -2,8 +2,10 @@
 
 Each is written the way a person writes a Snorkel LF after reading a few hundred tweets:
 keywords, hashtags, the domains of linked pages, framework and chatbot names, the same in other
-languages, and rules for the look-alikes keyword rules get wrong (phone data plans, "neural" in
-medicine, fashion models, pythons, the Transformers films, deep learning in the classroom). None
+languages, rules for the look-alikes keyword rules get wrong (phone data plans, "neural" in
+medicine, fashion models, pythons, the Transformers films, deep learning in the classroom), and
+rules for what most of a real stream is: short replies, greetings and thanks, politics and
+news, tech that is not AI — so the classifier also learns from the chatter it will meet. None
 is right everywhere; the label model weighs them by how they agree (`label_model.py`) and the
 analysis below shows where they overlap and conflict.
 """
@@ -54,6 +56,19 @@ def _domain(url: str) -> str:
     except ValueError:
         return ""
     return host.removeprefix("www.")
+
+
+_MENTION_OR_LINK = re.compile(r"@\w+|https?://\S+")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _short_reply(tweets: pd.DataFrame) -> np.ndarray:
+    """Three words or fewer once mentions and links are gone ("@user Great!", "lol", "🔥🔥"):
+    too little text to be about a topic, and on a real stream mostly reactions."""
+    return np.array(
+        [len(_WORD.findall(_MENTION_OR_LINK.sub(" ", text))) <= 3 for text in tweets["text"]],
+        dtype=bool,
+    )
 
 
 def _links_to_ai_sites(tweets: pd.DataFrame) -> np.ndarray:
@@ -147,11 +162,41 @@ LABELLING_FUNCTIONS: tuple[LabellingFunction, ...] = (
         "everyday_chatter",
         NOT_AI,
         _text_matches(
-            r"\b(?:game|match|recipe|coffee|traffic|concert|tickets|sunset|birthday|flight|rain|"
-            r"gym|bakery|croissants?|cat|laundry|tax|striker|election|weekend plans|"
-            r"partido|lluvia|spiel|regen|jogo|café)\b"
+            r"\b(?:game|match|goal|score|derby|league|recipe|coffee|traffic|concert|tickets|"
+            r"sunset|birthday|flight|rain|snow|storm|heat|weather|gym|bakery|croissants?|cat|"
+            r"laundry|tax|striker|weekend plans|partido|lluvia|spiel|regen|jogo|café)\b"
         ),
         "sport, food, weather, travel, family",
+    ),
+    LabellingFunction("short_reply", NOT_AI, _short_reply, "three words or fewer: a reaction"),
+    LabellingFunction(
+        "greetings_thanks",
+        NOT_AI,
+        _text_matches(
+            r"\b(?:thanks|thank you|congrat\w*|good (?:morning|night|luck)|happy \w+|welcome|"
+            r"grateful|merry|wishing|buenos días|gracias|bonjour|merci|danke|guten morgen|"
+            r"obrigad[oa]|bom dia|grazie|buongiorno)\b"
+        ),
+        "greetings, thanks, wishes, in five languages",
+    ),
+    LabellingFunction(
+        "politics_news",
+        NOT_AI,
+        _text_matches(
+            r"\b(?:vot(?:e|ers?|ing)|election|senate|congress|governor|mayor|parliament|"
+            r"campaign|polls?|breaking|hotline|emergency|hurricane|earthquake|protest\w*|"
+            r"council|president|minister|town hall|statement)\b"
+        ),
+        "politics, elections and emergencies",
+    ),
+    LabellingFunction(
+        "tech_not_ai",
+        NOT_AI,
+        _text_matches(
+            r"\b(?:outage|iphone|ios|android|bitcoin|crypto|website|passwords?|breach|keyboard|"
+            r"laptop|kubernetes|sql|excel|windows|5g|javascript|rust|microservices|bug)\b"
+        ),
+        "software, gadgets and crypto without AI words",
     ),
 )
 

@@ -101,6 +101,8 @@ class TrainedClassifier:
     test_scores: np.ndarray
     history: dict[str, list[float]]
     evaluated_on: str
+    reliability: pd.DataFrame  # the test split's reliability diagram, as a table
+    threshold_chosen_on: str
 
 
 def train_tweet_classifier(
@@ -134,9 +136,11 @@ def train_tweet_classifier(
     dev_gold = dev & (gold != ABSTAIN)
     if dev_gold.sum() >= MIN_DEV_LABELS:
         dev_rows, dev_truth = dev_gold, gold[dev_gold]
+        threshold_chosen_on = f"golden labels of dev ({int(dev_gold.sum())} tweets)"
     else:
         dev_rows = dev
         dev_truth = (frame["label_model_probability"].to_numpy()[dev] >= 0.5).astype(int)
+        threshold_chosen_on = f"label model's labels of dev ({int(dev.sum())} tweets)"
 
     texts = frame["text"].to_numpy(dtype=object)
     result = classifier.train(
@@ -147,8 +151,16 @@ def train_tweet_classifier(
         config,
         seed=seed,
     )
+    # Platt scaling on dev, baked into the exported model: the served probability is then a
+    # frequency on this stream, and the threshold is chosen on the same calibrated scale.
+    slope, intercept = (
+        evaluation.fit_platt(classifier.logits(result.model, texts[dev_rows]), dev_truth)
+        if dev_rows.any()
+        else (1.0, 0.0)
+    )
+    model = classifier.with_platt_scaling(result.model, slope, intercept)
     threshold = (
-        evaluation.best_threshold(dev_truth, classifier.predict(result.model, texts[dev_rows]))
+        evaluation.best_threshold(dev_truth, classifier.predict(model, texts[dev_rows]))
         if dev_rows.any()
         else 0.5
     )
@@ -161,9 +173,10 @@ def train_tweet_classifier(
         test_rows = test
         truth = (frame["label_model_probability"].to_numpy()[test] >= 0.5).astype(int)
         evaluated_on = "label model's labels of test (no golden test labels yet)"
-    scores = classifier.predict(result.model, texts[test_rows])
+    scores = classifier.predict(model, texts[test_rows])
     predicted = (scores >= threshold).astype(int)
     ours = evaluation.binary_figures(truth, predicted, scores)
+    calibration = evaluation.reliability(truth, scores)
     label_model = evaluation.binary_figures(
         truth, frame["label_model_probability"].to_numpy()[test_rows] >= 0.5
     )
@@ -178,6 +191,10 @@ def train_tweet_classifier(
     metrics = {
         **ours,
         "threshold": threshold,
+        "brier_score": evaluation.brier_score(truth, scores),
+        "expected_calibration_error": evaluation.expected_calibration_error(truth, scores),
+        "platt_slope": slope,
+        "platt_intercept": intercept,
         "label_model_f1": label_model["f1"],
         "majority_vote_f1": majority["f1"],
         "train_examples": float(result.examples),
@@ -186,7 +203,13 @@ def train_tweet_classifier(
     }
     with tempfile.TemporaryDirectory(prefix="tweet_classifier_export_") as name:
         directory = Path(name) / "model"
-        classifier.export_saved_model(result.model, directory)
+        card = {
+            "threshold": threshold,
+            "threshold_chosen_on": threshold_chosen_on,
+            "evaluated_on": evaluated_on,
+            "metrics": metrics,
+        }
+        classifier.export_saved_model(model, directory, card)
         packed = classifier.pack_directory(directory)
     served = TweetClassifier(
         saved_model=packed,
@@ -205,6 +228,8 @@ def train_tweet_classifier(
         scores,
         result.history,
         evaluated_on,
+        calibration,
+        threshold_chosen_on,
     )
 
 

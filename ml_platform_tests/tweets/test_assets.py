@@ -101,6 +101,12 @@ def test_lf_analysis_and_labeller_evaluation_are_in_the_metadata(platform):
         model["metric/label_model_f1"], model["metric/majority_vote_f1"]
     )
     assert model["saved_model"].endswith("tweet_classifier_serving/1")
+    # calibrated on dev, judged on test; the dev threshold is recorded with the model
+    assert model["metric/brier_score"] < 0.1
+    assert "observed_ai_share" in model["reliability_diagram"]
+    assert "plot/reliability" in model
+    assert model["threshold_chosen_on"].startswith("golden labels of dev")
+    assert model["threshold"] == model["metric/threshold"] >= 0.5
 
 
 def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_model(platform):

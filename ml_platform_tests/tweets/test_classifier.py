@@ -55,6 +55,9 @@ def test_stored_classifier_pickles_without_tensorflow_objects_and_predicts_the_s
     from_directory = load_saved_model_directory(tmp_path / "base")
     assert from_directory.version == 3
     assert np.allclose(from_directory.predict(texts), before, atol=1e-6)
+    # the threshold chosen on dev travels with the directory (TF Serving's assets.extra/)
+    assert from_directory.threshold == pytest.approx(classifier.threshold)
+    assert load_saved_model_directory(tmp_path / "base", threshold=0.9).threshold == 0.9
     with pytest.raises(InvalidInputError, match="no saved_model.pb"):
         load_saved_model_directory(tmp_path / "base" / "1")
 
@@ -71,3 +74,13 @@ def test_the_saved_model_takes_a_batch_of_strings_and_returns_one_probability_ea
     assert (name, spec.dtype, spec.shape.as_list()) == ("text", tf.string, [None])
     (output,) = signature(text=tf.constant(["a", "b", "c"])).values()
     assert output.shape == (3, 1)
+
+
+def test_probabilities_are_calibrated_on_held_out_truth(trained_classifier):
+    """Platt scaling on dev: on test, the served P(AI) matches how often it is right."""
+    result = trained_classifier.result
+    assert result.metrics["brier_score"] < 0.05
+    assert result.metrics["expected_calibration_error"] < 0.05
+    table = result.reliability
+    assert table["tweets"].sum() == len(result.test_truth)
+    assert "dev" in result.threshold_chosen_on

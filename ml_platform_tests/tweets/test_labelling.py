@@ -27,7 +27,11 @@ def test_rules_vote_ai_on_the_fields_words_hashtags_links_and_other_languages():
         "ai_hashtags": AI,
         "ml_frameworks": AI,
     }
-    assert votes_for("read this", "https://www.arxiv.org/abs/2401.00001") == {"ai_link_domains": AI}
+    # two words and a link: the short-reply rule disagrees, as rules do; the label model weighs them
+    assert votes_for("read this", "https://www.arxiv.org/abs/2401.00001") == {
+        "ai_link_domains": AI,
+        "short_reply": NOT_AI,
+    }
     assert votes_for("Charla sobre inteligencia artificial hoy") == {"ai_other_languages": AI}
 
 
@@ -36,7 +40,7 @@ def test_look_alikes_get_the_negative_rules_and_gpt_needs_a_number():
         "phone_data_plans": NOT_AI
     }
     assert votes_for("ALT and GPT liver enzyme levels came back high") == {"medical_neural": NOT_AI}
-    assert votes_for("Ask GPT-4o anything") == {"model_names": AI}
+    assert votes_for("Ask GPT-4o anything you like") == {"model_names": AI}
 
 
 def test_analysis_counts_coverage_overlaps_and_conflicts_as_snorkel_does():
@@ -90,3 +94,21 @@ def test_label_model_learns_which_rules_to_trust_and_beats_majority_vote():
     accuracies = model.accuracies()
     assert accuracies[:3].min() > accuracies[3:].max()
     assert abs(model.class_prior[1] - 0.35) < 0.05
+
+
+def test_short_reply_votes_not_ai_on_reactions_only():
+    from ml_platform.tweets.labelling_functions import LABELLING_FUNCTIONS, NOT_AI
+
+    short_reply = next(f for f in LABELLING_FUNCTIONS if f.name == "short_reply")
+    tweets = pd.DataFrame(
+        {
+            "text": [
+                "@someone Great!",
+                "@a @b thank you 🙏 https://t.co/x",
+                "😂😂",
+                "New paper on diffusion models for video generation",
+            ],
+            "entity_urls": ["", "", "", ""],
+        }
+    )
+    assert short_reply(tweets).tolist() == [NOT_AI, NOT_AI, NOT_AI, -1]
