@@ -33,6 +33,11 @@ DEFAULT_TRANSFORM = {
     "date": "digits",
     "number": "digits",
     "code": "clean",
+    "free_text": "first_word",
+    "list": "clean",
+    "phone": "digits",
+    "quantity": "digits",
+    "event_date": "year",
 }
 
 
@@ -43,12 +48,22 @@ class BlockingRule:
     name: str
     columns: tuple[str, ...]
     transforms: tuple[str, ...]
-    method: str = "exact"  # or "sorted_neighbourhood"
+    method: str = "exact"  # or "sorted_neighbourhood", or "tokens": one key per word/list item
     unordered: bool = False  # key parts sorted, so swapped first/last names share a key
     window: int = 5
 
     def keys(self, records: pd.DataFrame) -> pd.Series:
-        """The rule's key per record; missing when any part is missing."""
+        """The rule's key per record; missing when any part is missing.
+
+        A `tokens` rule gives a list of keys per record (each word of a text, each item of a
+        list): records sharing any rare word meet, and a word too common to block on is a block
+        over the size cap, which `candidate_pairs` skips — common words drop out by themselves.
+        """
+        if self.method == "tokens":
+            words = normalise.clean_text(records[self.columns[0]].str.replace(";", " "))
+            return words.str.split(" ").map(
+                lambda ws: sorted(set(ws)) if isinstance(ws, list) else pd.NA
+            )
         parts = [TRANSFORMS[t](records[c]) for c, t in zip(self.columns, self.transforms)]
         if len(parts) == 1:
             return parts[0]
@@ -112,8 +127,15 @@ def rules_from_schema(
     for address in by_type.get("address", [])[:1]:
         numbers = by_type.get("number", [])[:1]
         add(f"{address}_first_word", [*numbers, address])
+    for phone in by_type.get("phone", []):
+        add(f"{phone}_exact", [phone])
+    for text in by_type.get("free_text", [])[:1]:
+        add(f"{text}_tokens", [text], ["clean"], method="tokens")
+        add(f"{text}_sorted", [text], ["clean"], method="sorted_neighbourhood")
     if not rules:
-        raise InvalidInputError("schema: no column can be used for blocking (no name/date/code)")
+        raise InvalidInputError(
+            "schema: no column can be used for blocking (no name/date/code/phone/free_text)"
+        )
     return rules
 
 
@@ -134,8 +156,12 @@ def _rule_from_config(
             f"{where}: 'transforms' must give one of {sorted(TRANSFORMS)} per column, got {transforms}"
         )
     method = str(spec.get("method", "exact"))
-    if method not in {"exact", "sorted_neighbourhood"}:
-        raise InvalidInputError(f"{where}: method '{method}' is not exact or sorted_neighbourhood")
+    if method not in {"exact", "sorted_neighbourhood", "tokens"}:
+        raise InvalidInputError(
+            f"{where}: method '{method}' is not exact, sorted_neighbourhood or tokens"
+        )
+    if method == "tokens" and len(cols) != 1:
+        raise InvalidInputError(f"{where}: a tokens rule takes exactly one column, got {cols}")
     return BlockingRule(
         name=str(spec.get("name", "_".join(cols) + f"_{method}")),
         columns=tuple(cols),
@@ -156,15 +182,17 @@ def block_keys(records: pd.DataFrame, rules: Sequence[BlockingRule]) -> pd.DataF
     for rule in rules:
         keys = rule.keys(records)
         present = keys.notna()
-        frames.append(
-            pd.DataFrame(
-                {
-                    "id": records.loc[present, "id"].to_numpy(),
-                    "rule": rule.name,
-                    "key": keys[present].to_numpy(),
-                }
-            )
+        frame = pd.DataFrame(
+            {
+                "id": records.loc[present, "id"].to_numpy(),
+                "rule": rule.name,
+                "key": keys[present].to_numpy(),
+            }
         )
+        if rule.method == "tokens":
+            frame = frame.explode("key", ignore_index=True)
+            frame = frame[frame["key"].notna() & (frame["key"] != "")]
+        frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     return out.astype({"id": "string", "rule": "string", "key": "string"})
 

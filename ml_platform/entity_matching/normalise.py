@@ -18,6 +18,36 @@ def clean_text(values: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
+# Items of a list column after normalisation; a character clean_text never leaves in a value.
+LIST_SEPARATOR = "|"
+_APOSTROPHES = re.compile(r"['\u2019`]")
+
+
+def clean_words(values: pd.Series) -> pd.Series:
+    """Clean text with apostrophes dropped first: "morton's" and "mortons" are one word."""
+    return clean_text(values.astype("string").str.replace(_APOSTROPHES, "", regex=True))
+
+
+def list_items(values: pd.Series) -> pd.Series:
+    """A list value's items, cleaned and sorted, joined by LIST_SEPARATOR; missing if none.
+
+    Items are separated by ';' when the value has one ('Lee, Seok Ju; Kim, Ji Ho'), otherwise
+    by whitespace ('H04N G06F'). Sorted and deduplicated: a list's order carries no identity.
+    """
+    text = values.astype("string")
+    has_semicolon = text.str.contains(";", regex=False).fillna(False)
+    items = text.where(has_semicolon, text.str.replace(r"\s+", ";", regex=True)).str.split(";")
+
+    def tidy(parts: object) -> object:
+        if not isinstance(parts, list):
+            return pd.NA
+        cleaned = sorted({_SPACES.sub(" ", _NOT_ALNUM.sub(" ", p.lower())).strip() for p in parts})
+        cleaned = [item for item in cleaned if item]
+        return LIST_SEPARATOR.join(cleaned) if cleaned else pd.NA
+
+    return items.map(tidy).astype("string")
+
+
 def squeeze(values: pd.Series) -> pd.Series:
     """Clean text with the spaces removed: 'har risn' and 'harrisn' are the same name typed twice."""
     return clean_text(values).str.replace(" ", "", regex=False)
