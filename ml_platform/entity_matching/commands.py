@@ -54,6 +54,63 @@ def _link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dedupe(args: argparse.Namespace) -> int:
+    from ml_platform.datasets.records import load_feedback, load_records
+    from ml_platform.datasets.schema import load_schema
+    from ml_platform.entity_matching import dedupe
+
+    started = time.perf_counter()
+    schema = load_schema(args.schema)
+    records = load_records(args.records, schema)
+    feedback = None
+    if args.feedback:
+        ids = set(records["id"])
+        feedback = load_feedback(args.feedback, source_ids=ids, target_ids=ids)
+    loaded = time.perf_counter() - started
+
+    result = dedupe.dedupe(records, schema, feedback=feedback, threshold=args.threshold)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    result.clusters.to_csv(output, index=False)
+
+    sizes = result.clusters["cluster_id"].value_counts()
+    stages = {"loading": loaded, **result.seconds}
+    print(f"records {len(records):,}  feedback {0 if feedback is None else len(feedback):,}")
+    n_all = len(records) * (len(records) - 1) // 2
+    print(
+        f"candidate pairs {result.blocking.pairs:,}  "
+        f"reduction ratio {1 - result.blocking.pairs / max(n_all, 1):.5f}  "
+        f"windowed blocks {sum(result.blocking.windowed_blocks.values()):,}"
+    )
+    print(
+        f"clusters {len(sizes):,} ({int((sizes > 1).sum()):,} with duplicates, "
+        f"largest {int(sizes.max())}) → {output}"
+    )
+    print(
+        "seconds  "
+        + "  ".join(f"{k} {v:.2f}" for k, v in stages.items())
+        + f"  total {time.perf_counter() - started:.2f}"
+    )
+    return 0
+
+
+def _register_dedupe(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    dedupe = commands.add_parser(
+        "dedupe",
+        help="cluster the records of one table and write record_id,cluster_id,cluster_confidence",
+    )
+    dedupe.add_argument("--records", required=True, help="CSV of records (id + attributes)")
+    dedupe.add_argument("--schema", help="YAML schema (default: the FEBRL person schema)")
+    dedupe.add_argument(
+        "--feedback", help="CSV source_id,target_id,label: two record ids, label 1 or 0"
+    )
+    dedupe.add_argument("--output", required=True, help="CSV to write the clusters to")
+    dedupe.add_argument(
+        "--threshold", type=float, default=0.5, help="match probability at which pairs join"
+    )
+    dedupe.set_defaults(run=_dedupe)
+
+
 def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     em = products.add_parser("em", help="entity matching")
     commands = em.add_subparsers(dest="command", required=True)
@@ -68,3 +125,4 @@ def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     link.add_argument("--threshold", type=float, default=0.5, help="minimum match probability")
     link.add_argument("--one-to-one", action="store_true", help="each target matched at most once")
     link.set_defaults(run=_link)
+    _register_dedupe(commands)

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from rapidfuzz import distance, fuzz, process
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
 
 from ml_platform.entity_matching import normalise
 
@@ -194,42 +196,60 @@ def _measure(measure: str, a: pd.Series, b: pd.Series, kind: str, corpus: pd.Ser
     raise ValueError(f"unknown measure {measure!r} for a {kind} column")
 
 
-def _tfidf_cosine(a: pd.Series, b: pd.Series, corpus: pd.Series) -> np.ndarray:
-    """Cosine of character 2–3-gram TF-IDF vectors: rare shared fragments count more than common.
-
-    IDF from the column's records, as for words (see the module docstring).
-    """
-    vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), dtype=np.float32)
-    vectoriser.fit(corpus.dropna())
-    return _cosine_of_unique(vectoriser, a, b)
-
-
 def _as_dates(values: pd.Series) -> pd.Series:
     """Dates written YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD; anything else is missing."""
     compact = normalise.digits(values).str.slice(0, 8)
     return pd.to_datetime(compact, format="%Y%m%d", errors="coerce")
 
 
-def _word_tfidf_cosine(a: pd.Series, b: pd.Series, corpus: pd.Series) -> np.ndarray:
-    """Cosine of word TF-IDF vectors with IDF learnt from every record of the column.
+class _TokenWeights:
+    """TF-IDF vectors of a column's values, IDF counted over every record of the column.
 
-    Smoothed IDF over the records (not the distinct values), so a word on many listings
-    ("restaurant", "cafe") weighs little and a rare one ("mortons") decides.
+    Fitted on the distinct values with each one's record count, which gives the IDF of the
+    whole column (a word on 3,000 listings weighs as little as if each were seen) at the cost
+    of the distinct values only.
     """
-    vectoriser = TfidfVectorizer(
-        analyzer="word", token_pattern=r"[0-9a-z]+", sublinear_tf=True, dtype=np.float32
-    )
-    vectoriser.fit(corpus.dropna())
-    return _cosine_of_unique(vectoriser, a, b)
+
+    def __init__(self, corpus: pd.Series, *, sublinear_tf: bool = False, **count_params):
+        counts = corpus.dropna().value_counts()
+        self.sublinear_tf = sublinear_tf
+        self.counter = CountVectorizer(dtype=np.float32, **count_params)
+        presence = self.counter.fit_transform(counts.index.astype(str)) > 0
+        document_frequency = np.asarray(presence.T @ counts.to_numpy(np.float64)).ravel()
+        n = counts.sum()
+        self.idf = (np.log((1 + n) / (1 + document_frequency)) + 1).astype(np.float32)
+
+    def transform(self, values: np.ndarray | pd.Index) -> sparse.csr_matrix:
+        matrix = self.counter.transform(values).astype(np.float32)
+        if self.sublinear_tf:
+            matrix.data = np.log1p(matrix.data)
+        return normalize(matrix.multiply(self.idf).tocsr())
 
 
-def _cosine_of_unique(vectoriser: TfidfVectorizer, a: pd.Series, b: pd.Series) -> np.ndarray:
+def _cosine_of_unique(weights: _TokenWeights, a: pd.Series, b: pd.Series) -> np.ndarray:
     """Row-wise cosine of two aligned text columns, each distinct value vectorised once."""
     codes_a, uniques_a = pd.factorize(a.fillna(""))
     codes_b, uniques_b = pd.factorize(b.fillna(""))
-    matrix_a = vectoriser.transform(uniques_a)[codes_a]
-    matrix_b = vectoriser.transform(uniques_b)[codes_b]
+    matrix_a = weights.transform(np.asarray(uniques_a, dtype=object))[codes_a]
+    matrix_b = weights.transform(np.asarray(uniques_b, dtype=object))[codes_b]
     return np.asarray(matrix_a.multiply(matrix_b).sum(axis=1)).ravel().astype(np.float64)
+
+
+def _tfidf_cosine(a: pd.Series, b: pd.Series, corpus: pd.Series) -> np.ndarray:
+    """Cosine of character 2–3-gram TF-IDF vectors: rare shared fragments count more than common."""
+    weights = _TokenWeights(corpus, analyzer="char_wb", ngram_range=(2, 3))
+    return _cosine_of_unique(weights, a, b)
+
+
+def _word_tfidf_cosine(a: pd.Series, b: pd.Series, corpus: pd.Series) -> np.ndarray:
+    """Cosine of word TF-IDF vectors (sublinear term frequency, IDF over the column's records):
+    a word on many listings ("restaurant", "cafe") weighs little and a rare one decides."""
+    weights = _TokenWeights(corpus, analyzer="word", token_pattern=r"[0-9a-z]+", sublinear_tf=True)
+    return _cosine_of_unique(weights, a, b)
+
+
+def _items(text: str) -> list[str]:
+    return [item for item in text.split(normalise.LIST_SEPARATOR) if item]
 
 
 def _idf_overlap(a: pd.Series, b: pd.Series, corpus: pd.Series) -> np.ndarray:
@@ -238,23 +258,13 @@ def _idf_overlap(a: pd.Series, b: pd.Series, corpus: pd.Series) -> np.ndarray:
     Two inventors sharing a co-inventor named "Lee" is weak evidence; sharing "Takamiya" is
     strong. Binary: an item listed twice in one record is still one item.
     """
-    vectoriser = _item_vectoriser(binary=True)
-    vectoriser.fit(corpus.dropna())
-    return _cosine_of_unique(vectoriser, a, b)
-
-
-def _item_vectoriser(**params) -> TfidfVectorizer:
-    return TfidfVectorizer(
-        analyzer=lambda text: [item for item in text.split(normalise.LIST_SEPARATOR) if item],
-        dtype=np.float32,
-        **params,
-    )
+    return _cosine_of_unique(_TokenWeights(corpus, analyzer=_items, binary=True), a, b)
 
 
 def _jaccard(a: pd.Series, b: pd.Series) -> np.ndarray:
     """|A ∩ B| / |A ∪ B| of the two item sets, from binary item counts (no weighting)."""
-    counter = _item_vectoriser(binary=True, use_idf=False, norm=None)
-    counter.fit(pd.concat([a, b]).dropna())
+    counter = CountVectorizer(analyzer=_items, binary=True, dtype=np.float32)
+    counter.fit(pd.concat([a, b]).dropna().drop_duplicates())
     codes_a, uniques_a = pd.factorize(a.fillna(""))
     codes_b, uniques_b = pd.factorize(b.fillna(""))
     matrix_a = counter.transform(uniques_a)[codes_a]
