@@ -273,7 +273,8 @@ def self_pairs(
     Pairs come as (source_id, target_id) with source_id < target_id, so each unordered pair is
     scored once and a record is never paired with itself. Skewed data has blocks that would
     be quadratic ("lee" × 9,000 records = 40M pairs); skipping them, as linking does, would lose
-    every true pair inside. Instead a block over ``max_block_pairs`` pairs its records only with
+    every true pair inside. Instead a block over ``max_block_pairs`` (of an exact rule; a word
+    of a ``tokens`` rule that common is skipped) pairs its records only with
     their ``window − 1`` neighbours in ``order`` (the records' values in schema order, indexed
     by id): sorted neighbourhood inside the block, so work per block is linear in its size
     while near-identical records, which sort next to each other, still meet.
@@ -293,6 +294,9 @@ def self_pairs(
         else:
             sizes = block["key"].map(block["key"].value_counts())
             large = sizes * (sizes - 1) // 2 > max_block_pairs
+            if rule.method == "tokens":  # a common word is no evidence: skip, as linking does
+                stats.skipped_blocks[rule.name] = int(block.loc[large, "key"].nunique())
+                block, sizes, large = block[~large], sizes[~large], large[~large]
             small = block[~large & (sizes > 1)]
             joined = small.merge(small, on="key", suffixes=("_l", "_r"))
             joined = joined[joined["id_l"] < joined["id_r"]]

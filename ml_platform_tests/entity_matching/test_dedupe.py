@@ -89,3 +89,19 @@ def test_dedupe_feedback_naming_an_unknown_record_is_rejected(tmp_path, people):
          "--output", str(tmp_path / "c.csv")]
     )  # fmt: skip
     assert code != 0
+
+
+def test_a_too_common_word_of_a_tokens_rule_is_skipped_in_dedupe():
+    records = pd.DataFrame(
+        {
+            "id": [f"r{i:03d}" for i in range(40)],
+            "title": [f"apparatus part{i // 2}" for i in range(40)],
+        }
+    )
+    rule = blocking.BlockingRule("title_tokens", ("title",), ("clean",), method="tokens")
+    order = pd.Series(records["title"].to_numpy(), index=records["id"])
+    pairs, stats = blocking.self_pairs(
+        blocking.block_keys(records, [rule]), [rule], order, max_block_pairs=100
+    )
+    assert stats.skipped_blocks["title_tokens"] == 1  # "apparatus": 780 pairs, no evidence
+    assert len(pairs) == 20  # only the records sharing a rare word
