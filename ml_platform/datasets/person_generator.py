@@ -278,6 +278,55 @@ def generate_person_records(
     )
 
 
+@dataclass
+class DedupeDataset:
+    """One table with duplicates (FEBRL3's shape) and each record's true entity."""
+
+    records: pd.DataFrame
+    entity: pd.Series  # record id → entity id
+
+
+def generate_dedupe_records(
+    n_entities: int, *, seed: int = 42, duplicate_share: float = 0.5, max_duplicates: int = 5
+) -> DedupeDataset:
+    """Records of ``n_entities`` people, a ``duplicate_share`` of them with 1–``max_duplicates``
+    corrupted copies (FEBRL's corruption model), shuffled into one table.
+
+    The people live in households (same surname and address) and neighbourhoods like the link
+    generator's targets, so family members are the look-alikes a dedupe must keep apart.
+    """
+    if n_entities < 1 or not 0 <= duplicate_share <= 1 or max_duplicates < 1:
+        raise InvalidInputError(
+            "n_entities and max_duplicates must be >= 1 and duplicate_share in [0, 1]; got "
+            f"{n_entities=}, {duplicate_share=}, {max_duplicates=}"
+        )
+    if n_entities > 9_000_000:
+        raise InvalidInputError(f"{n_entities} people asked for; at most 9,000,000")
+    rng = np.random.default_rng(seed)
+    vocabulary = _Vocabulary(rng, 2 * n_entities)
+    social_security_ids = rng.choice(9_000_000, n_entities, replace=False) + 1_000_000
+    people = _people(vocabulary, n_entities, social_security_ids)
+    _join_households(rng, people)
+    originals = _with_missing_values(rng, people)
+
+    duplicated = np.flatnonzero(rng.random(n_entities) < duplicate_share)
+    # FEBRL3 has few copies per person far more often than many: copies ~ 1 + geometric
+    copies = np.minimum(rng.geometric(0.5, len(duplicated)), max_duplicates)
+    of_entity = np.repeat(duplicated, copies)
+    duplicates, _ = _corrupt(vocabulary, {c: originals[c][of_entity] for c in COLUMNS})
+
+    records = {c: np.concatenate([originals[c], duplicates[c]]) for c in COLUMNS}
+    entity = np.concatenate([np.arange(n_entities), of_entity])
+    order = rng.permutation(len(entity))  # record ids carry no hint of the entity
+    ids = np.empty(len(entity), dtype=object)
+    ids[order] = _ids("r", len(entity))  # row order[k] of the table gets the (k+1)-th id
+    frame = _frame(rng, ids, records, order, "2024-01-01")
+    truth = pd.Series(
+        _ids("e", n_entities)[entity], index=pd.Index(ids, name="id"), name="entity"
+    ).astype("str")
+    return DedupeDataset(records=frame, entity=truth)
+
+
 def write_person_dataset(directory: str | Path, dataset: PersonDataset) -> dict[str, Path]:
     """Write targets/sources/truth/feedback CSVs (records in FEBRL column order, empty = missing)."""
     directory = Path(directory)

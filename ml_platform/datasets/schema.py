@@ -14,7 +14,10 @@ import yaml
 
 from ml_platform.core.errors import InvalidInputError
 
-COLUMN_TYPES = ("name", "text", "address", "date", "number", "code")
+COLUMN_TYPES = (
+    "name", "text", "address", "date", "number", "code",
+    "free_text", "list", "phone", "quantity", "event_date",
+)  # fmt: skip
 _KEYS = (
     "id_column", "id_column_alternatives", "columns", "blocking", "date_format",
     "comparison_groups",

@@ -33,6 +33,11 @@ DEFAULT_TRANSFORM = {
     "date": "digits",
     "number": "digits",
     "code": "clean",
+    "free_text": "first_word",
+    "list": "clean",
+    "phone": "digits",
+    "quantity": "digits",
+    "event_date": "year",
 }
 
 
@@ -43,12 +48,22 @@ class BlockingRule:
     name: str
     columns: tuple[str, ...]
     transforms: tuple[str, ...]
-    method: str = "exact"  # or "sorted_neighbourhood"
+    method: str = "exact"  # or "sorted_neighbourhood", or "tokens": one key per word/list item
     unordered: bool = False  # key parts sorted, so swapped first/last names share a key
     window: int = 5
 
     def keys(self, records: pd.DataFrame) -> pd.Series:
-        """The rule's key per record; missing when any part is missing."""
+        """The rule's key per record; missing when any part is missing.
+
+        A `tokens` rule gives a list of keys per record (each word of a text, each item of a
+        list): records sharing any rare word meet, and a word too common to block on is a block
+        over the size cap, which `candidate_pairs` skips — common words drop out by themselves.
+        """
+        if self.method == "tokens":
+            words = normalise.clean_text(records[self.columns[0]].str.replace(";", " "))
+            return words.str.split(" ").map(
+                lambda ws: sorted(set(ws)) if isinstance(ws, list) else pd.NA
+            )
         parts = [TRANSFORMS[t](records[c]) for c, t in zip(self.columns, self.transforms)]
         if len(parts) == 1:
             return parts[0]
@@ -69,6 +84,9 @@ class BlockingStats:
     pairs: int = 0
     pairs_per_rule: dict[str, int] = field(default_factory=dict)
     skipped_blocks: dict[str, int] = field(default_factory=dict)
+    # dedupe: blocks over the cap, paired by a window in record order instead of skipped
+    windowed_blocks: dict[str, int] = field(default_factory=dict)
+    largest_block: dict[str, int] = field(default_factory=dict)
 
 
 def rules_from_schema(
@@ -112,8 +130,15 @@ def rules_from_schema(
     for address in by_type.get("address", [])[:1]:
         numbers = by_type.get("number", [])[:1]
         add(f"{address}_first_word", [*numbers, address])
+    for phone in by_type.get("phone", []):
+        add(f"{phone}_exact", [phone])
+    for text in by_type.get("free_text", [])[:1]:
+        add(f"{text}_tokens", [text], ["clean"], method="tokens")
+        add(f"{text}_sorted", [text], ["clean"], method="sorted_neighbourhood")
     if not rules:
-        raise InvalidInputError("schema: no column can be used for blocking (no name/date/code)")
+        raise InvalidInputError(
+            "schema: no column can be used for blocking (no name/date/code/phone/free_text)"
+        )
     return rules
 
 
@@ -134,8 +159,12 @@ def _rule_from_config(
             f"{where}: 'transforms' must give one of {sorted(TRANSFORMS)} per column, got {transforms}"
         )
     method = str(spec.get("method", "exact"))
-    if method not in {"exact", "sorted_neighbourhood"}:
-        raise InvalidInputError(f"{where}: method '{method}' is not exact or sorted_neighbourhood")
+    if method not in {"exact", "sorted_neighbourhood", "tokens"}:
+        raise InvalidInputError(
+            f"{where}: method '{method}' is not exact, sorted_neighbourhood or tokens"
+        )
+    if method == "tokens" and len(cols) != 1:
+        raise InvalidInputError(f"{where}: a tokens rule takes exactly one column, got {cols}")
     return BlockingRule(
         name=str(spec.get("name", "_".join(cols) + f"_{method}")),
         columns=tuple(cols),
@@ -156,15 +185,17 @@ def block_keys(records: pd.DataFrame, rules: Sequence[BlockingRule]) -> pd.DataF
     for rule in rules:
         keys = rule.keys(records)
         present = keys.notna()
-        frames.append(
-            pd.DataFrame(
-                {
-                    "id": records.loc[present, "id"].to_numpy(),
-                    "rule": rule.name,
-                    "key": keys[present].to_numpy(),
-                }
-            )
+        frame = pd.DataFrame(
+            {
+                "id": records.loc[present, "id"].to_numpy(),
+                "rule": rule.name,
+                "key": keys[present].to_numpy(),
+            }
         )
+        if rule.method == "tokens":
+            frame = frame.explode("key", ignore_index=True)
+            frame = frame[frame["key"].notna() & (frame["key"] != "")]
+        frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     return out.astype({"id": "string", "rule": "string", "key": "string"})
 
@@ -227,6 +258,78 @@ def _sorted_neighbourhood(s: pd.DataFrame, t: pd.DataFrame, window: int) -> pd.D
     return pd.DataFrame(
         {"source_id": np.concatenate(left), "target_id": np.concatenate(right)}
     ).astype("string")
+
+
+def self_pairs(
+    keys: pd.DataFrame,
+    rules: Sequence[BlockingRule],
+    order: pd.Series,
+    *,
+    max_block_pairs: int = 400,
+    window: int = 10,
+) -> tuple[pd.DataFrame, BlockingStats]:
+    """Dedupe blocking: unique pairs of distinct records of one table that share a block key.
+
+    Pairs come as (source_id, target_id) with source_id < target_id, so each unordered pair is
+    scored once and a record is never paired with itself. Skewed data has blocks that would
+    be quadratic ("lee" × 9,000 records = 40M pairs); skipping them, as linking does, would lose
+    every true pair inside. Instead a block over ``max_block_pairs`` (of an exact rule; a word
+    of a ``tokens`` rule that common is skipped) pairs its records only with
+    their ``window − 1`` neighbours in ``order`` (the records' values in schema order, indexed
+    by id): sorted neighbourhood inside the block, so work per block is linear in its size
+    while near-identical records, which sort next to each other, still meet.
+    """
+    stats = BlockingStats()
+    rank = pd.Series(
+        np.argsort(np.argsort(order.fillna("").to_numpy(dtype=object), kind="stable")),
+        index=order.index,
+    )
+    found: list[pd.DataFrame] = []
+    for rule in rules:
+        block = keys.loc[keys["rule"] == rule.name, ["id", "key"]].drop_duplicates()
+        if rule.method == "sorted_neighbourhood":
+            block = block.assign(key="", rank=block["key"].to_numpy())
+            pairs = _windowed(block, rule.window)
+            windowed = 1
+        else:
+            sizes = block["key"].map(block["key"].value_counts())
+            large = sizes * (sizes - 1) // 2 > max_block_pairs
+            if rule.method == "tokens":  # a common word is no evidence: skip, as linking does
+                stats.skipped_blocks[rule.name] = int(block.loc[large, "key"].nunique())
+                block, sizes, large = block[~large], sizes[~large], large[~large]
+            small = block[~large & (sizes > 1)]
+            joined = small.merge(small, on="key", suffixes=("_l", "_r"))
+            joined = joined[joined["id_l"] < joined["id_r"]]
+            full = joined.rename(columns={"id_l": "source_id", "id_r": "target_id"})
+            big = block[large].assign(rank=rank.reindex(block.loc[large, "id"]).to_numpy())
+            pairs = pd.concat(
+                [full[["source_id", "target_id"]], _windowed(big, window)], ignore_index=True
+            )
+            windowed = int(big["key"].nunique())
+            stats.largest_block[rule.name] = int(sizes.max()) if len(sizes) else 0
+        stats.windowed_blocks[rule.name] = windowed
+        stats.pairs_per_rule[rule.name] = len(pairs)
+        found.append(pairs)
+    pairs = pd.concat(found, ignore_index=True).astype("string")
+    pairs = pairs.drop_duplicates(ignore_index=True)
+    stats.pairs = len(pairs)
+    return pairs, stats
+
+
+def _windowed(block: pd.DataFrame, window: int) -> pd.DataFrame:
+    """Pairs of records within ``window`` positions of each other in (key, rank) order."""
+    ordered = block.sort_values(["key", "rank"], kind="stable")
+    ids, block_keys_ = ordered["id"].to_numpy(dtype=object), ordered["key"].to_numpy(dtype=object)
+    left, right = [], []
+    for offset in range(1, window):
+        same = block_keys_[:-offset] == block_keys_[offset:]
+        a, b = ids[:-offset][same], ids[offset:][same]
+        left.append(np.where(a < b, a, b))
+        right.append(np.where(a < b, b, a))
+    if not left:
+        return pd.DataFrame({"source_id": [], "target_id": []}, dtype="string")
+    pairs = pd.DataFrame({"source_id": np.concatenate(left), "target_id": np.concatenate(right)})
+    return pairs[pairs["source_id"] != pairs["target_id"]]
 
 
 def pair_completeness(pairs: pd.DataFrame, truth: pd.DataFrame) -> float:

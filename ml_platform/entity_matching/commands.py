@@ -5,41 +5,10 @@ Imports stay inside the command: `ml-platform em link` must start in well under 
 
 import argparse
 import json
-import math
 import time
-from pathlib import Path
 
+from ml_platform.core.cli_args import probability, writable_file
 from ml_platform.core.errors import InvalidInputError
-
-
-def probability(text: str) -> float:
-    """An argparse type: a number from 0 to 1 (NaN would compare false with every score)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a probability from 0 to 1")
-    return value
-
-
-def writable_file(path: str | Path) -> Path:
-    """The output path, checked before any work: not a folder, and its folder creatable."""
-    output = Path(path)
-    if output.is_dir():
-        raise InvalidInputError(
-            f"{output}: is a folder; --output needs a file name, e.g. {output / 'matches.csv'}"
-        )
-    for parent in output.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InvalidInputError(f"{output}: cannot create it, {parent} is a file")
-            break
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InvalidInputError(f"{output}: cannot create its folder ({error.strerror})") from error
-    return output
 
 
 def _link(args: argparse.Namespace) -> int:
@@ -160,6 +129,62 @@ def _run_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dedupe(args: argparse.Namespace) -> int:
+    from ml_platform.datasets.records import load_feedback, load_records
+    from ml_platform.datasets.schema import load_schema
+    from ml_platform.entity_matching import dedupe
+
+    started = time.perf_counter()
+    output = writable_file(args.output)
+    schema = load_schema(args.schema)
+    records = load_records(args.records, schema)
+    feedback = None
+    if args.feedback:
+        ids = set(records["id"])
+        feedback = load_feedback(args.feedback, source_ids=ids, target_ids=ids)
+    loaded = time.perf_counter() - started
+
+    result = dedupe.dedupe(records, schema, feedback=feedback, threshold=args.threshold)
+    result.clusters.to_csv(output, index=False)
+
+    sizes = result.clusters["cluster_id"].value_counts()
+    stages = {"loading": loaded, **result.seconds}
+    print(f"records {len(records):,}  feedback {0 if feedback is None else len(feedback):,}")
+    n_all = len(records) * (len(records) - 1) // 2
+    print(
+        f"candidate pairs {result.blocking.pairs:,}  "
+        f"reduction ratio {1 - result.blocking.pairs / max(n_all, 1):.5f}  "
+        f"windowed blocks {sum(result.blocking.windowed_blocks.values()):,}"
+    )
+    print(
+        f"clusters {len(sizes):,} ({int((sizes > 1).sum()):,} with duplicates, "
+        f"largest {int(sizes.max())}) → {output}"
+    )
+    print(
+        "seconds  "
+        + "  ".join(f"{k} {v:.2f}" for k, v in stages.items())
+        + f"  total {time.perf_counter() - started:.2f}"
+    )
+    return 0
+
+
+def _register_dedupe(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    dedupe = commands.add_parser(
+        "dedupe",
+        help="cluster the records of one table and write record_id,cluster_id,cluster_confidence",
+    )
+    dedupe.add_argument("--records", required=True, help="CSV of records (id + attributes)")
+    dedupe.add_argument("--schema", help="YAML schema (default: the FEBRL person schema)")
+    dedupe.add_argument(
+        "--feedback", help="CSV source_id,target_id,label: two record ids, label 1 or 0"
+    )
+    dedupe.add_argument("--output", required=True, help="CSV to write the clusters to")
+    dedupe.add_argument(
+        "--threshold", type=probability, default=0.5, help="match probability at which pairs join"
+    )
+    dedupe.set_defaults(run=_dedupe)
+
+
 def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     em = products.add_parser("em", help="entity matching")
     commands = em.add_subparsers(dest="command", required=True)
@@ -194,3 +219,4 @@ def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         'prints {"batch": …, "sources": n, "targets": n, "matches": n}',
     )
     run.set_defaults(run=_run_batch)
+    _register_dedupe(commands)

@@ -22,7 +22,8 @@ class LinkResult:
 
 
 @contextmanager
-def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+def timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    """Record the wall seconds of a stage under its name (run reports print them)."""
     start = time.perf_counter()
     yield
     seconds[stage] = time.perf_counter() - start
@@ -42,7 +43,7 @@ def link(
     seconds: dict[str, float] = {}
     columns = schema.columns
     rules = blocking.rules_from_schema(columns, schema.blocking)
-    with _timed(seconds, "blocking"):
+    with timed(seconds, "blocking"):
         pairs, stats = blocking.candidate_pairs(
             blocking.block_keys(sources, rules),
             blocking.block_keys(targets, rules),
@@ -54,12 +55,12 @@ def link(
             pairs = pd.concat(
                 [pairs, feedback[["source_id", "target_id"]].astype("string")], ignore_index=True
             ).drop_duplicates(ignore_index=True)
-    with _timed(seconds, "features"):
+    with timed(seconds, "features"):
         table = features.compare(pairs, sources, targets, columns)
-    with _timed(seconds, "training"):
+    with timed(seconds, "training"):
         match_model = model.build_model(columns, schema.comparison_groups)
         match_model.fit(table, model.training_labels(table, feedback))
-    with _timed(seconds, "scoring"):
+    with timed(seconds, "scoring"):
         scores = table[["source_id", "target_id"]].assign(
             probability=match_model.predict_proba(table)[:, 1]
         )

@@ -30,6 +30,12 @@ LEVEL_THRESHOLDS: dict[str, tuple[float, ...]] = {
     "date": (0.9999, 0.87, 0.74),
     "number": (0.9999, 0.50),
     "code": (0.9999, 0.80, 0.60),
+    "free_text": (0.9999, 0.80, 0.60, 0.40, 0.20),  # TF-IDF word cosine
+    "list": (0.9999, 0.50, 0.25, 1e-6),  # IDF-weighted overlap; last level = nothing shared
+    # one wrong digit of ten, else differs: numbers of one switchboard share most digits
+    "phone": (0.9999, 0.85),
+    "quantity": (0.9999, 0.70, 0.25),  # 5% and 20% apart
+    "event_date": (0.9999, 0.90, 0.50, 0.15),  # a month, half a year, about 1.4 years apart
     "group": (0.9999, 0.90, 0.75, 0.50),  # mean similarity of a group's parts
 }
 MISSING = -1

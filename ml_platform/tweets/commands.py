@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from ml_platform.core.cli_args import probability, writable_file
+
 
 def _deployment(args: argparse.Namespace, *, object_store: bool = True):
     """The warehouse and object store of `$ML_PLATFORM_ENV` (as Dagster runs see them), or the
@@ -44,12 +46,10 @@ def _classify(args: argparse.Namespace) -> int:
     source = Path(args.input)
     if not source.is_file():
         raise InvalidInputError(f"{source}: file not found")
-    output = _output_file(args.output, "--output")
-    rejected_path = _output_file(
+    output = writable_file(args.output, "--output")
+    rejected_path = writable_file(
         args.rejected or str(output.with_name(f"{output.stem}.rejected.csv")), "--rejected"
     )
-    if args.threshold is not None and not 0 <= args.threshold <= 1:
-        raise InvalidInputError(f"--threshold is {args.threshold}, expected 0 to 1")
     if args.model:
         model = load_saved_model_directory(Path(args.model), threshold=args.threshold)
     else:
@@ -95,20 +95,6 @@ def _classify(args: argparse.Namespace) -> int:
     for problem in rejected[:5]:
         print(f"rejected: {problem}", file=sys.stderr)
     return 0
-
-
-def _output_file(name: str, option: str) -> Path:
-    """A file this command may write: not a directory, its folder made, not under a file."""
-    from ml_platform.core.errors import InvalidInputError
-
-    path = Path(name)
-    if path.is_dir():
-        raise InvalidInputError(f"{option} {path} is a directory, expected a file name")
-    for parent in path.parents:
-        if parent.exists() and not parent.is_dir():
-            raise InvalidInputError(f"{option} {path}: {parent} is a file, not a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -246,7 +232,9 @@ def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "default: <output>.rejected.csv beside --output",
     )
     classify.add_argument(
-        "--threshold", type=float, help="default: the model's (a --model directory records it)"
+        "--threshold",
+        type=probability,
+        help="default: the model's (a --model directory records it)",
     )
     classify.set_defaults(run=_classify)
 

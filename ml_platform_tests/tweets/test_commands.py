@@ -124,14 +124,14 @@ def test_classify_gives_every_line_an_output_row_or_a_rejected_line(
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--output", "{tmp}", "--output {tmp} is a directory, expected a file name"),
+        ("--output", "{tmp}", "--output {tmp} is a folder; it needs a file name"),
         (
             "--output",
             "{tmp}/in.jsonl/o.csv",
             "--output {tmp}/in.jsonl/o.csv: {tmp}/in.jsonl is a file, not a folder",
         ),
-        ("--threshold", "nan", "--threshold is nan, expected 0 to 1"),
-        ("--threshold", "2", "--threshold is 2.0, expected 0 to 1"),
+        ("--threshold", "nan", "argument --threshold: 'nan' is not a probability from 0 to 1"),
+        ("--threshold", "2", "argument --threshold: '2' is not a probability from 0 to 1"),
         ("--input", "{tmp}/missing.jsonl", "{tmp}/missing.jsonl: file not found"),
     ],
 )
@@ -147,7 +147,10 @@ def test_classify_refuses_bad_options_with_a_message_not_a_traceback(
     }
     arguments[option] = value.format(tmp=tmp_path)
 
-    code = cli.main(["tweets", "classify", *[x for pair in arguments.items() for x in pair]])
+    try:
+        code = cli.main(["tweets", "classify", *[x for pair in arguments.items() for x in pair]])
+    except SystemExit as exit:  # argparse's own refusal of an option's value
+        code = exit.code
 
     assert code == 2
     assert f"error: {message.format(tmp=tmp_path)}" in capsys.readouterr().err
