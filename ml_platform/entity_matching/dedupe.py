@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ml_platform.datasets.schema import RecordSchema
-from ml_platform.entity_matching import blocking, clustering, features, model
-from ml_platform.entity_matching.linking import timed
+from ml_platform.entity_matching import blocking, clustering
+from ml_platform.entity_matching.linking import score_pairs, timed
 
 
 @dataclass
@@ -65,20 +65,7 @@ def dedupe(
             max_block_pairs=max_block_pairs,
             window=window,
         )
-        if feedback is not None and not feedback.empty:
-            # reviewed pairs are compared even when blocking missed them: they are the labels
-            pairs = pd.concat(
-                [pairs, feedback[["source_id", "target_id"]].astype("string")], ignore_index=True
-            ).drop_duplicates(ignore_index=True)
-    with timed(seconds, "features"):
-        table = features.compare(pairs, records, records, columns)
-    with timed(seconds, "training"):
-        match_model = model.build_model(columns, schema.comparison_groups)
-        match_model.fit(table, model.training_labels(table, feedback))
-    with timed(seconds, "scoring"):
-        scores = table[["source_id", "target_id"]].assign(
-            probability=match_model.predict_proba(table)[:, 1]
-        )
+    _, scores, _ = score_pairs(pairs, records, records, schema, feedback, seconds)
     with timed(seconds, "clustering"):
         clusters = clustering.cluster_records(records["id"], scores, threshold=threshold)
     return DedupeResult(clusters=clusters, scores=scores, blocking=stats, seconds=seconds)
