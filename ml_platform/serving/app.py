@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -227,12 +227,30 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["operations"])
     async def readiness() -> JSONResponse:
-        """200 with each model's version (null: none stored yet) once every stored model is
-        loaded, 503 before."""
+        """200 with each model's version (null: none loaded) once every stored model has been
+        tried and one loaded, 503 before. `problems` says why a stored model did not load: that
+        product answers 503 with the reason (see /readyz/{asset}) while the others serve."""
         ready = registry.ready()
         return JSONResponse(
-            {"status": "ready" if ready else "loading", "models": registry.versions()},
+            {
+                "status": "ready" if ready else "loading",
+                "models": registry.versions(),
+                "problems": registry.problems(),
+            },
             status_code=200 if ready else 503,
+        )
+
+    @app.get("/readyz/{asset}", tags=["operations"])
+    async def product_readiness(asset: str) -> JSONResponse:
+        """One product's readiness, by the asset it serves: 200 with the version served (and
+        any problem with a newer stored file), 503 with the reason while none is loaded."""
+        if asset not in registry.assets:
+            raise HTTPException(404, f"no served product has asset '{asset}': {registry.assets}")
+        version = registry.versions()[asset]
+        problem = registry.problems().get(asset)
+        return JSONResponse(
+            {"model": asset, "version": version, "problem": problem},
+            status_code=200 if version is not None else 503,
         )
 
     return app
