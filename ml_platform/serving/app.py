@@ -167,13 +167,15 @@ async def _model_not_ready(request: Request, error: Exception) -> JSONResponse:
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     """FastAPI's 422 shape, except that the rejected input is echoed so that it always encodes:
-    bytes that are not UTF-8 with replacement characters, NaN and ±Infinity as text. FastAPI's
-    own handler answers the first with a 500, and JSON has no literal for the others."""
+    bytes that are not UTF-8 with replacement characters, lone surrogates (from `\\ud800`
+    escapes) as their escape text, NaN and ±Infinity as text. FastAPI's own handler answers
+    the first two with a 500, and JSON has no literal for the others."""
     assert isinstance(error, RequestValidationError)
     detail = jsonable_encoder(
         error.errors(),
         custom_encoder={
             bytes: lambda raw: raw.decode("utf-8", "replace"),
+            str: lambda text: text.encode("utf-8", "backslashreplace").decode(),
             float: lambda number: number if math.isfinite(number) else str(number),
         },
     )
