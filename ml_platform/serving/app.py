@@ -22,7 +22,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ml_platform.serving import products, recommendations, similar_users, tweet_classifier
 from ml_platform.serving.fast_answers import FastAnswers
 from ml_platform.serving.models import ModelNotReadyError, ModelRegistry, Product
-from ml_platform.serving.settings import ServingSettings
+from ml_platform.serving.settings import MAX_BODY_BYTES, ServingSettings
 
 PRODUCTS: tuple[Product, ...] = (
     recommendations.PRODUCT,
@@ -113,15 +113,50 @@ async def _send_json(send: Send, status: int, content: bytes) -> None:
 _INTERNAL_ERROR = b'{"detail":"internal error, logged on the server"}'
 
 
+class BodyTooLargeError(HTTPException):
+    """A request body over the app's limit: 413. An `HTTPException`, so that FastAPI's body
+    parsing passes it on as it is rather than as a 400 "error parsing the body"."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit} bytes")
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """`receive`, raising `BodyTooLargeError` once the body read exceeds `limit` bytes (a
+    chunked body declares no length up front)."""
+    read = 0
+
+    async def limited() -> Message:
+        nonlocal read
+        message = await receive()
+        if message["type"] == "http.request":
+            read += len(message.get("body", b""))
+            if read > limit:
+                raise BodyTooLargeError(limit)
+        return message
+
+    return limited
+
+
 class ServingApp(FastAPI):
     """FastAPI with what a loaded model answers from memory (`FastAnswers`: repeated GETs,
     valid bodies of the fast POST routes) answered before FastAPI's middleware stack and
     routing, which cost ~10% of such a request (see benchmarks/serving.py). Every HTTP request,
     answered here or by FastAPI, is logged once answered."""
 
-    def __init__(self, fast_answers: FastAnswers, **settings: Any) -> None:
+    def __init__(
+        self, fast_answers: FastAnswers, max_body_bytes: int = MAX_BODY_BYTES, **settings: Any
+    ) -> None:
         super().__init__(**settings)
         self.fast_answers = fast_answers
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -130,8 +165,19 @@ class ServingApp(FastAPI):
         started = time.perf_counter()
         status = 500  # what the server answers if the app raises before responding
         try:
+            declared = _declared_length(scope)
+            if declared is not None and declared > self.max_body_bytes:
+                status = 413
+                too_large = BodyTooLargeError(self.max_body_bytes)
+                await _send_json(send, 413, orjson.dumps({"detail": too_large.detail}))
+                return
+            receive = _limited(receive, self.max_body_bytes)
             try:
                 content, handed_on = await self.fast_answers.answer(scope, receive)
+            except BodyTooLargeError as error:
+                status = 413
+                await _send_json(send, 413, orjson.dumps({"detail": error.detail}))
+                return
             except Exception:
                 # a bug of ours, answered as `_unexpected` answers it on FastAPI's side
                 logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
@@ -210,6 +256,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
 
     app = ServingApp(
         FastAnswers(registry, PRODUCTS),
+        max_body_bytes=settings.max_body_bytes,
         title="ml_platform serving",
         description="Predictions from the models the Dagster assets materialized.",
         lifespan=lifespan,

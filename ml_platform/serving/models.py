@@ -12,7 +12,7 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -64,11 +64,28 @@ def json_response(content: bytes) -> Response:
     return Response(content, media_type="application/json")
 
 
+# Longer query strings are answered but not cached: the routes' parameters (a k, a name of at
+# most 200 characters) fit, while junk such as k=000…01 would make each key a new entry.
+MAX_CACHED_QUERY_BYTES = 512
+
+
+def _only_declared_parameters(request: Request) -> bool:
+    """Whether the query names only the route's parameters: FastAPI ignores any other, so
+    `?k=5&x=<random>` answers like `?k=5`, and caching each spelling would let anyone fill
+    the cache with copies of one answer."""
+    route = request.scope.get("route")
+    declared = {param.alias for param in route.dependant.query_params} if route else set()
+    return all(name in declared for name in request.query_params)
+
+
 def cached_json(request: Request, loaded: "LoadedModel", content: bytes) -> Response:
     """A GET route's 200 answer, remembered with the model version that gave it: the app's
     `FastAnswers` answers the same request from it before routing, so routes never look
     the cache up themselves."""
-    loaded.responses.put(response_key(request.scope), content)
+    if len(request.scope["query_string"]) <= MAX_CACHED_QUERY_BYTES and _only_declared_parameters(
+        request
+    ):
+        loaded.responses.put(response_key(request.scope), content)
     return json_response(content)
 
 
@@ -86,24 +103,38 @@ class LoadedModel:
     responses: "ResponseCache" = field(default_factory=lambda: ResponseCache(), compare=False)
 
 
+# What an entry costs beyond the bytes of its path, query and answer: the dict slot, the key
+# tuple and three object headers (measured with sys.getsizeof on CPython 3.11: ~250 bytes).
+ENTRY_OVERHEAD_BYTES = 256
+
+
 class ResponseCache:
-    """Serialized responses by key, bounded by total size: when full it is emptied (simpler than
-    LRU, and with the routes' deterministic answers a refill costs a model call per key)."""
+    """Serialized responses by `response_key`, bounded by total size — keys and per-entry
+    overhead included, since a junk query string can be far longer than its answer: when full
+    it is emptied (simpler than LRU, and with the routes' deterministic answers a refill costs
+    a model call per key)."""
 
     def __init__(self, max_bytes: int = 64 * 2**20) -> None:
-        self._entries: dict[Hashable, bytes] = {}
+        self._entries: dict[tuple[str, bytes], bytes] = {}
         self._bytes = 0
         self._max_bytes = max_bytes
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: tuple[str, bytes]) -> bytes | None:
         return self._entries.get(key)
 
-    def put(self, key: Hashable, value: bytes) -> None:
-        if self._bytes + len(value) > self._max_bytes:
+    def put(self, key: tuple[str, bytes], value: bytes) -> None:
+        if key in self._entries:
+            return
+        size = len(key[0]) + len(key[1]) + len(value) + ENTRY_OVERHEAD_BYTES
+        if self._bytes + size > self._max_bytes:
             self._entries = {}
             self._bytes = 0
         self._entries[key] = value
-        self._bytes += len(value)
+        self._bytes += size
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -35,6 +35,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from ml_platform.serving.models import LoadedModel, Product, encode_json, json_response
 
@@ -150,16 +151,27 @@ def _loaded(request: Request, version: int | None) -> LoadedModel:
     return loaded
 
 
-async def _predict(request: Request, version: int | None) -> Response:
+def _answer(loaded: LoadedModel, body: bytes) -> Response:
     try:
-        loaded = _loaded(request, version)
-        key, texts = _parse(await request.body())
+        key, texts = _parse(body)
     except BadRequest as error:
         return _error(str(error), error.status)
     probabilities = loaded.value.predict(texts)
     # JSON has no NaN: a non-finite output (never expected from a sigmoid) becomes null
     rows = [[p if math.isfinite(p) else None] for p in map(float, probabilities)]
     return json_response(encode_json({key: rows}))
+
+
+async def _predict(request: Request, version: int | None) -> Response:
+    try:
+        loaded = _loaded(request, version)
+    except BadRequest as error:
+        return _error(str(error), error.status)
+    body = await request.body()
+    # Parsing up to 1,000 texts and running the network takes milliseconds to seconds: in the
+    # thread pool (anyio's, 40 threads at most), so the event loop goes on answering every
+    # other request meanwhile (TensorFlow releases the GIL while it computes).
+    return await run_in_threadpool(_answer, loaded, body)
 
 
 def _get_status(request: Request, version: int | None) -> Response:
