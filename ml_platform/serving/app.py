@@ -234,6 +234,16 @@ async def _unexpected(request: Request, error: Exception) -> Response:
     return Response(_INTERNAL_ERROR, status_code=500, media_type="application/json")
 
 
+# The errors every product route may answer besides FastAPI's own 422, documented in the
+# OpenAPI schema so that clients (and the schemathesis fuzz in the tests) know them.
+PRODUCT_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a body that is not JSON the route can parse"},
+    404: {"description": "an id (user, product, model version) the served model does not know"},
+    413: {"description": "a request body over the server's limit"},
+    503: {"description": "the product's model is not loaded (yet), with the reason"},
+}
+
+
 def create_app(settings: ServingSettings | None = None) -> FastAPI:
     """The app over `settings` (by default those of `$ML_PLATFORM_ENV`). Models load in the
     background once the app starts, so `/healthz` answers at once and `/readyz` says when to
@@ -267,14 +277,14 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.add_exception_handler(ModelNotReadyError, _model_not_ready)
     app.add_exception_handler(Exception, _unexpected)
     for product in PRODUCTS:
-        app.include_router(product.router)
+        app.include_router(product.router, responses=PRODUCT_ERRORS)
 
     @app.get("/healthz", tags=["operations"])
     async def health() -> dict[str, str]:
         """The process is up and answering; says nothing about models (see /readyz)."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get("/readyz", tags=["operations"], responses={503: PRODUCT_ERRORS[503]})
     async def readiness() -> JSONResponse:
         """200 with each model's version (null: none loaded) once every stored model has been
         tried and one loaded, 503 before. `problems` says why a stored model did not load: that
@@ -289,7 +299,11 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
             status_code=200 if ready else 503,
         )
 
-    @app.get("/readyz/{asset}", tags=["operations"])
+    @app.get(
+        "/readyz/{asset}",
+        tags=["operations"],
+        responses={404: PRODUCT_ERRORS[404], 503: PRODUCT_ERRORS[503]},
+    )
     async def product_readiness(asset: str) -> JSONResponse:
         """One product's readiness, by the asset it serves: 200 with the version served (and
         any problem with a newer stored file), 503 with the reason while none is loaded."""
