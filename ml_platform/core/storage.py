@@ -1,8 +1,12 @@
 """Asset values as files under one base URI: a local folder by default, `s3://bucket/prefix` in production."""
 
 import json
+import os
+import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 import dagster as dg
@@ -40,9 +44,43 @@ class ObjectStore(dg.ConfigurableResource):
     def write_bytes(self, relative_path: str, data: bytes) -> str:
         """Write a file that is not an asset value (e.g. a CSV export) and return its URI for metadata."""
         path = self.path(relative_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        write_atomically(path, lambda file: file.write(data))
         return str(path)
+
+
+def _is_local(path: UPath) -> bool:
+    return path.protocol in ("", "file", "local")
+
+
+def write_atomically(path: UPath, dump: Callable[[IO[bytes]], Any]) -> None:
+    """Write a file that readers see whole or not at all, never half-written.
+
+    A writer killed or failing mid-write (kill -9, out of memory, a value that fails to
+    serialize halfway) would otherwise leave a torn file at `path`, which every later reader
+    (the serving app, a warm start) fails on. Locally the bytes go to a hidden temporary file
+    in the same folder (same filesystem, so the rename is atomic; the leading dot keeps it out
+    of the `<name>.*` globs of the serving registry), fsynced, then renamed over `path`. On an
+    object store the value is serialized to a local temporary file first and uploaded with one
+    `put_file`: S3 shows an object only once its PUT (or multipart upload) completes, whereas
+    `fs.open("wb")` uploads whatever was buffered when an exception leaves its `with`.
+    """
+    if _is_local(path):
+        target = Path(path.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            with temporary.open("wb") as file:
+                dump(file)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return
+    with tempfile.NamedTemporaryFile(prefix="ml-platform-upload-") as local:
+        dump(local)
+        local.flush()
+        path.fs.put_file(local.name, path.path)
 
 
 @dataclass(frozen=True)
@@ -115,8 +153,7 @@ class _FilesByTypeIOManager(dg.UPathIOManager):
 
     def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
         fmt = _format_of(obj)
-        with _with_extension(path, fmt.extension).open("wb") as file:
-            fmt.dump(obj, file)
+        write_atomically(_with_extension(path, fmt.extension), lambda file: fmt.dump(obj, file))
         # A value whose type changed (e.g. a dict of metrics became a model) would otherwise be
         # shadowed on load by the older file of a format tried earlier.
         for other in _FORMATS:

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -22,7 +22,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ml_platform.serving import products, recommendations, similar_users, tweet_classifier
 from ml_platform.serving.fast_answers import FastAnswers
 from ml_platform.serving.models import ModelNotReadyError, ModelRegistry, Product
-from ml_platform.serving.settings import ServingSettings
+from ml_platform.serving.settings import MAX_BODY_BYTES, ServingSettings
 
 PRODUCTS: tuple[Product, ...] = (
     recommendations.PRODUCT,
@@ -113,15 +113,50 @@ async def _send_json(send: Send, status: int, content: bytes) -> None:
 _INTERNAL_ERROR = b'{"detail":"internal error, logged on the server"}'
 
 
+class BodyTooLargeError(HTTPException):
+    """A request body over the app's limit: 413. An `HTTPException`, so that FastAPI's body
+    parsing passes it on as it is rather than as a 400 "error parsing the body"."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit} bytes")
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """`receive`, raising `BodyTooLargeError` once the body read exceeds `limit` bytes (a
+    chunked body declares no length up front)."""
+    read = 0
+
+    async def limited() -> Message:
+        nonlocal read
+        message = await receive()
+        if message["type"] == "http.request":
+            read += len(message.get("body", b""))
+            if read > limit:
+                raise BodyTooLargeError(limit)
+        return message
+
+    return limited
+
+
 class ServingApp(FastAPI):
     """FastAPI with what a loaded model answers from memory (`FastAnswers`: repeated GETs,
     valid bodies of the fast POST routes) answered before FastAPI's middleware stack and
     routing, which cost ~10% of such a request (see benchmarks/serving.py). Every HTTP request,
     answered here or by FastAPI, is logged once answered."""
 
-    def __init__(self, fast_answers: FastAnswers, **settings: Any) -> None:
+    def __init__(
+        self, fast_answers: FastAnswers, max_body_bytes: int = MAX_BODY_BYTES, **settings: Any
+    ) -> None:
         super().__init__(**settings)
         self.fast_answers = fast_answers
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -130,8 +165,19 @@ class ServingApp(FastAPI):
         started = time.perf_counter()
         status = 500  # what the server answers if the app raises before responding
         try:
+            declared = _declared_length(scope)
+            if declared is not None and declared > self.max_body_bytes:
+                status = 413
+                too_large = BodyTooLargeError(self.max_body_bytes)
+                await _send_json(send, 413, orjson.dumps({"detail": too_large.detail}))
+                return
+            receive = _limited(receive, self.max_body_bytes)
             try:
                 content, handed_on = await self.fast_answers.answer(scope, receive)
+            except BodyTooLargeError as error:
+                status = 413
+                await _send_json(send, 413, orjson.dumps({"detail": error.detail}))
+                return
             except Exception:
                 # a bug of ours, answered as `_unexpected` answers it on FastAPI's side
                 logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
@@ -167,13 +213,15 @@ async def _model_not_ready(request: Request, error: Exception) -> JSONResponse:
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     """FastAPI's 422 shape, except that the rejected input is echoed so that it always encodes:
-    bytes that are not UTF-8 with replacement characters, NaN and ±Infinity as text. FastAPI's
-    own handler answers the first with a 500, and JSON has no literal for the others."""
+    bytes that are not UTF-8 with replacement characters, lone surrogates (from `\\ud800`
+    escapes) as their escape text, NaN and ±Infinity as text. FastAPI's own handler answers
+    the first two with a 500, and JSON has no literal for the others."""
     assert isinstance(error, RequestValidationError)
     detail = jsonable_encoder(
         error.errors(),
         custom_encoder={
             bytes: lambda raw: raw.decode("utf-8", "replace"),
+            str: lambda text: text.encode("utf-8", "backslashreplace").decode(),
             float: lambda number: number if math.isfinite(number) else str(number),
         },
     )
@@ -184,6 +232,16 @@ async def _unexpected(request: Request, error: Exception) -> Response:
     """A bug of ours, never the caller's input: logged with its traceback, answered without it."""
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return Response(_INTERNAL_ERROR, status_code=500, media_type="application/json")
+
+
+# The errors every product route may answer besides FastAPI's own 422, documented in the
+# OpenAPI schema so that clients (and the schemathesis fuzz in the tests) know them.
+PRODUCT_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a body that is not JSON the route can parse"},
+    404: {"description": "an id (user, product, model version) the served model does not know"},
+    413: {"description": "a request body over the server's limit"},
+    503: {"description": "the product's model is not loaded (yet), with the reason"},
+}
 
 
 def create_app(settings: ServingSettings | None = None) -> FastAPI:
@@ -208,6 +266,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
 
     app = ServingApp(
         FastAnswers(registry, PRODUCTS),
+        max_body_bytes=settings.max_body_bytes,
         title="ml_platform serving",
         description="Predictions from the models the Dagster assets materialized.",
         lifespan=lifespan,
@@ -218,21 +277,43 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.add_exception_handler(ModelNotReadyError, _model_not_ready)
     app.add_exception_handler(Exception, _unexpected)
     for product in PRODUCTS:
-        app.include_router(product.router)
+        app.include_router(product.router, responses=PRODUCT_ERRORS)
 
     @app.get("/healthz", tags=["operations"])
     async def health() -> dict[str, str]:
         """The process is up and answering; says nothing about models (see /readyz)."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get("/readyz", tags=["operations"], responses={503: PRODUCT_ERRORS[503]})
     async def readiness() -> JSONResponse:
-        """200 with each model's version (null: none stored yet) once every stored model is
-        loaded, 503 before."""
+        """200 with each model's version (null: none loaded) once every stored model has been
+        tried and one loaded, 503 before. `problems` says why a stored model did not load: that
+        product answers 503 with the reason (see /readyz/{asset}) while the others serve."""
         ready = registry.ready()
         return JSONResponse(
-            {"status": "ready" if ready else "loading", "models": registry.versions()},
+            {
+                "status": "ready" if ready else "loading",
+                "models": registry.versions(),
+                "problems": registry.problems(),
+            },
             status_code=200 if ready else 503,
+        )
+
+    @app.get(
+        "/readyz/{asset}",
+        tags=["operations"],
+        responses={404: PRODUCT_ERRORS[404], 503: PRODUCT_ERRORS[503]},
+    )
+    async def product_readiness(asset: str) -> JSONResponse:
+        """One product's readiness, by the asset it serves: 200 with the version served (and
+        any problem with a newer stored file), 503 with the reason while none is loaded."""
+        if asset not in registry.assets:
+            raise HTTPException(404, f"no served product has asset '{asset}': {registry.assets}")
+        version = registry.versions()[asset]
+        problem = registry.problems().get(asset)
+        return JSONResponse(
+            {"model": asset, "version": version, "problem": problem},
+            status_code=200 if version is not None else 503,
         )
 
     return app

@@ -3,15 +3,16 @@
 Reloading polls: a background thread stats the stored file of each asset every
 `reload_interval_seconds` and reloads when its modification time or size changed. Polling needs
 nothing but the store the assets already write to (no Dagster instance, no event bus), works the
-same on a local folder and on S3, and a stat per interval is negligible. A load that fails (a file
-caught mid-write, a value of the wrong type) keeps the previous model and is retried next poll.
+same on a local folder and on S3, and a stat per interval is negligible. A load that fails (a torn file
+an older writer left, a value of the wrong type, the store unreachable) keeps the previous model,
+is retried next poll, and holds back only its own product (see `ModelRegistry.ready`).
 """
 
 import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -63,11 +64,28 @@ def json_response(content: bytes) -> Response:
     return Response(content, media_type="application/json")
 
 
+# Longer query strings are answered but not cached: the routes' parameters (a k, a name of at
+# most 200 characters) fit, while junk such as k=000…01 would make each key a new entry.
+MAX_CACHED_QUERY_BYTES = 512
+
+
+def _only_declared_parameters(request: Request) -> bool:
+    """Whether the query names only the route's parameters: FastAPI ignores any other, so
+    `?k=5&x=<random>` answers like `?k=5`, and caching each spelling would let anyone fill
+    the cache with copies of one answer."""
+    route = request.scope.get("route")
+    declared = {param.alias for param in route.dependant.query_params} if route else set()
+    return all(name in declared for name in request.query_params)
+
+
 def cached_json(request: Request, loaded: "LoadedModel", content: bytes) -> Response:
     """A GET route's 200 answer, remembered with the model version that gave it: the app's
     `FastAnswers` answers the same request from it before routing, so routes never look
     the cache up themselves."""
-    loaded.responses.put(response_key(request.scope), content)
+    if len(request.scope["query_string"]) <= MAX_CACHED_QUERY_BYTES and _only_declared_parameters(
+        request
+    ):
+        loaded.responses.put(response_key(request.scope), content)
     return json_response(content)
 
 
@@ -85,34 +103,53 @@ class LoadedModel:
     responses: "ResponseCache" = field(default_factory=lambda: ResponseCache(), compare=False)
 
 
+# What an entry costs beyond the bytes of its path, query and answer: the dict slot, the key
+# tuple and three object headers (measured with sys.getsizeof on CPython 3.11: ~250 bytes).
+ENTRY_OVERHEAD_BYTES = 256
+
+
 class ResponseCache:
-    """Serialized responses by key, bounded by total size: when full it is emptied (simpler than
-    LRU, and with the routes' deterministic answers a refill costs a model call per key)."""
+    """Serialized responses by `response_key`, bounded by total size — keys and per-entry
+    overhead included, since a junk query string can be far longer than its answer: when full
+    it is emptied (simpler than LRU, and with the routes' deterministic answers a refill costs
+    a model call per key)."""
 
     def __init__(self, max_bytes: int = 64 * 2**20) -> None:
-        self._entries: dict[Hashable, bytes] = {}
+        self._entries: dict[tuple[str, bytes], bytes] = {}
         self._bytes = 0
         self._max_bytes = max_bytes
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: tuple[str, bytes]) -> bytes | None:
         return self._entries.get(key)
 
-    def put(self, key: Hashable, value: bytes) -> None:
-        if self._bytes + len(value) > self._max_bytes:
+    def put(self, key: tuple[str, bytes], value: bytes) -> None:
+        if key in self._entries:
+            return
+        size = len(key[0]) + len(key[1]) + len(value) + ENTRY_OVERHEAD_BYTES
+        if self._bytes + size > self._max_bytes:
             self._entries = {}
             self._bytes = 0
         self._entries[key] = value
-        self._bytes += len(value)
+        self._bytes += size
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
 class ModelNotReadyError(Exception):
-    """Raised to callers while an asset has never been loaded; the app answers 503."""
+    """Raised to callers while an asset has never been loaded; the app answers 503, saying why
+    when its stored file failed to load."""
 
-    def __init__(self, asset: str) -> None:
-        super().__init__(f"model '{asset}' is not loaded yet: materialize it, then retry")
+    def __init__(self, asset: str, problem: str | None = None) -> None:
+        if problem is None:
+            message = f"model '{asset}' is not loaded yet: materialize it, then retry"
+        else:
+            message = f"model '{asset}' is not available: {problem}"
+        super().__init__(message)
         self.asset = asset
 
 
@@ -136,6 +173,8 @@ class ModelRegistry:
         self._loaded: dict[str, LoadedModel] = {}
         self._fingerprints: dict[str, tuple[tuple[str, float, int], ...]] = {}
         self._stored: set[str] = set()  # assets with a stored file, loadable or not
+        # Why an asset's stored file did not load last time it was tried, until one loads.
+        self._problems: dict[str, str] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -151,8 +190,13 @@ class ModelRegistry:
     def get(self, asset: str) -> LoadedModel:
         loaded = self._loaded.get(asset)
         if loaded is None:
-            raise ModelNotReadyError(asset)
+            raise ModelNotReadyError(asset, self._problems.get(asset))
         return loaded
+
+    def problems(self) -> dict[str, str]:
+        """Why each asset whose stored file last failed to load did (it may still serve the
+        model loaded before)."""
+        return dict(self._problems)
 
     def versions(self) -> dict[str, str | None]:
         """Version per served asset, None for those not loaded yet."""
@@ -162,13 +206,16 @@ class ModelRegistry:
         }
 
     def ready(self) -> bool:
-        """Whether every product with a stored model has one loaded (and at least one has).
+        """Whether every product with a stored model has been tried (and at least one loaded).
 
         A product never materialized in this deployment does not hold the app back: a platform
-        runs the products its team uses, and the app serves those.
+        runs the products its team uses, and the app serves those. Nor does one whose stored
+        file does not load (torn, wrong type, unreachable): its own routes answer 503 with the
+        reason (`problems`, also on /readyz) while the other products serve, and it is retried
+        every poll.
         """
         loaded = self._loaded
-        return bool(loaded) and self._stored <= set(loaded)
+        return bool(loaded) and self._stored <= set(loaded) | set(self._problems)
 
     def _fingerprint(self, asset: str) -> tuple[tuple[str, float, int], ...]:
         """Name, mtime and size of the asset's stored file(s) (`<asset>.<format extension>`)."""
@@ -195,13 +242,17 @@ class ModelRegistry:
                 # Fingerprint taken before reading: a write that finishes during the read changes
                 # the mtime again, so the next poll reloads instead of keeping a stale value.
                 value = self._store.read_value(asset)
-            except Exception:
-                # Not remembered: a file caught mid-write or a network error is retried next poll.
+            except Exception as error:
+                # Fingerprint not remembered: a network error is retried next poll.
+                self._problems[asset] = f"its stored file does not load: {error!r}"
                 logger.exception("loading model '%s' failed; keeping the previous one", asset)
                 continue
             if value is None or not accepts(value):
                 # Remembered, so the same wrong file is reported once, not every poll.
                 self._fingerprints[asset] = fingerprint
+                self._problems[asset] = (
+                    f"its stored file holds a {type(value).__name__}, not a servable model"
+                )
                 logger.error(
                     "stored '%s' is a %s, not a servable model; keeping the previous one",
                     asset,
@@ -216,6 +267,7 @@ class ModelRegistry:
             with self._lock:
                 self._loaded = {**self._loaded, asset: loaded}
                 self._fingerprints[asset] = fingerprint
+                self._problems.pop(asset, None)
             logger.info("loaded model '%s' version %s", asset, loaded.version)
             reloaded.append(asset)
         if reloaded:

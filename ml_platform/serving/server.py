@@ -23,6 +23,10 @@ import socket
 import sys
 import time
 from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import uvicorn
 
 STOP_GRACE_SECONDS = 10.0
 
@@ -36,16 +40,20 @@ def serve(host: str, port: int, workers: int = 1) -> int:
     return _supervise(host, port, workers)
 
 
-def _run_worker(host: str, port: int, reuse_port: bool) -> int:
+def server_config(app: Any, host: str, port: int) -> "uvicorn.Config":
+    """How uvicorn serves `app`: what `ml-platform serve` runs, and the tests over a socket."""
     import uvicorn
 
-    from ml_platform.serving.app import configure_logging, create_app
+    from ml_platform.serving.protocol import GuardedHttpToolsProtocol
 
-    configure_logging()
-    config = uvicorn.Config(
-        create_app(),
+    return uvicorn.Config(
+        app,
         host=host,
         port=port,
+        # httptools with a deadline and a size limit on each request's head (slowloris).
+        http=GuardedHttpToolsProtocol,
+        # uvicorn's default, stated: an idle keep-alive connection is closed after 5 s.
+        timeout_keep_alive=5,
         # The app logs each request as JSON itself; uvicorn's access log would print each twice.
         access_log=False,
         # Nothing here reads the client address that X-Forwarded-For would correct, and the
@@ -53,7 +61,15 @@ def _run_worker(host: str, port: int, reuse_port: bool) -> int:
         proxy_headers=False,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+
+
+def _run_worker(host: str, port: int, reuse_port: bool) -> int:
+    import uvicorn
+
+    from ml_platform.serving.app import configure_logging, create_app
+
+    configure_logging()
+    server = uvicorn.Server(server_config(create_app(), host, port))
     if not reuse_port:
         server.run()
     else:

@@ -5,6 +5,10 @@ from dataclasses import dataclass
 from ml_platform.core.settings import build_resources, serving_reload_seconds
 from ml_platform.core.storage import ObjectStore
 
+# The largest request body read, by default: a predict batch of 1,000 tweets is ~0.5 MB, a
+# full /score profile (1,500 words of up to 200 characters) ~0.3 MB.
+MAX_BODY_BYTES = 4 * 2**20
+
 
 @dataclass(frozen=True)
 class ServingSettings:
@@ -14,6 +18,9 @@ class ServingSettings:
     # Seconds between checks for a newer stored model: a cheap stat of one file, so a few
     # seconds of staleness after a materialization cost almost nothing.
     reload_interval_seconds: float = 10.0
+    # Larger request bodies are answered 413, unread (a Content-Length over it) or as soon as
+    # the bytes read pass it (chunked).
+    max_body_bytes: int = MAX_BODY_BYTES
 
     @classmethod
     def from_environment(cls) -> "ServingSettings":

@@ -28,13 +28,14 @@ first.) It serves the highest numbered version and picks up each new one the ass
 clients switch between it and this app by changing the host only.
 """
 
-import json
 import logging
 import math
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+import orjson
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from ml_platform.serving.models import LoadedModel, Product, encode_json, json_response
 
@@ -105,9 +106,12 @@ def _texts(values: Any, field: str) -> list[str]:
 
 def _parse(body: bytes) -> tuple[str, list[str]]:
     """('predictions' | 'outputs', texts) from a TF Serving predict body."""
+    # orjson, not `json`: it refuses nesting deeper than 1,024 (`json` recursed until a
+    # RecursionError, a 500) and lone surrogates such as "\ud800" (`json` let them through to
+    # the model, whose UTF-8 encoding then failed: a 500 too).
     try:
-        request = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
         raise BadRequest(f"body is not valid JSON: {error}") from None
     if not isinstance(request, dict):
         raise BadRequest("body must be a JSON object with 'instances' or 'inputs'")
@@ -147,16 +151,27 @@ def _loaded(request: Request, version: int | None) -> LoadedModel:
     return loaded
 
 
-async def _predict(request: Request, version: int | None) -> Response:
+def _answer(loaded: LoadedModel, body: bytes) -> Response:
     try:
-        loaded = _loaded(request, version)
-        key, texts = _parse(await request.body())
+        key, texts = _parse(body)
     except BadRequest as error:
         return _error(str(error), error.status)
     probabilities = loaded.value.predict(texts)
     # JSON has no NaN: a non-finite output (never expected from a sigmoid) becomes null
     rows = [[p if math.isfinite(p) else None] for p in map(float, probabilities)]
     return json_response(encode_json({key: rows}))
+
+
+async def _predict(request: Request, version: int | None) -> Response:
+    try:
+        loaded = _loaded(request, version)
+    except BadRequest as error:
+        return _error(str(error), error.status)
+    body = await request.body()
+    # Parsing up to 1,000 texts and running the network takes milliseconds to seconds: in the
+    # thread pool (anyio's, 40 threads at most), so the event loop goes on answering every
+    # other request meanwhile (TensorFlow releases the GIL while it computes).
+    return await run_in_threadpool(_answer, loaded, body)
 
 
 def _get_status(request: Request, version: int | None) -> Response:

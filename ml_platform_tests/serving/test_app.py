@@ -131,13 +131,40 @@ def test_health_answers_at_once_and_readiness_waits_for_the_stored_models(store,
         assert [version for version in models.values() if version] == [models["recommender_model"]]
 
 
-def test_a_stored_model_that_cannot_be_served_keeps_the_app_not_ready(store, settings):
+def test_a_stored_model_that_cannot_be_served_makes_only_its_product_unready(store, settings):
     store_model(store, TasteRecommender(GENRES, HISTORY))
     store.write_bytes("similar_users_index.json", b'{"not": "a model"}')
     with TestClient(create_app(settings)) as client:
-        wait_until(lambda: client.get("/readyz").json()["models"]["recommender_model"] is not None)
-        assert client.get("/readyz").status_code == 503
+        wait_until(lambda: client.get("/readyz").status_code == 200)
+        ready = client.get("/readyz").json()
+        assert ready["models"]["similar_users_index"] is None
+        assert "holds a dict, not a servable model" in ready["problems"]["similar_users_index"]
         assert client.get("/recommendations/1").status_code == 200
+        refused = client.post("/score", json={"course_view": ["python"]})
+        assert refused.status_code == 503
+        assert "not a servable model" in refused.json()["detail"]
+
+
+def test_a_torn_model_file_on_a_fresh_server_holds_back_only_its_product(store, settings):
+    store_model(store, TasteRecommender(GENRES, HISTORY))
+    # what an in-place writer killed mid-write used to leave: the head of a joblib pickle
+    store.write_bytes("prod2vec_index.joblib", b"\x80\x04\x95\xff\xff\x00\x00\x00")
+    with TestClient(create_app(settings)) as client:
+        wait_until(lambda: client.get("/readyz").status_code == 200)
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ready"
+        assert ready["models"]["recommender_model"] is not None
+        assert "does not load" in ready["problems"]["prod2vec_index"]
+        assert client.get("/readyz/recommender_model").status_code == 200
+        product = client.get("/readyz/prod2vec_index")
+        assert product.status_code == 503
+        assert product.json()["problem"] == ready["problems"]["prod2vec_index"]
+        assert client.get("/recommendations/1").status_code == 200
+        refused = client.get("/products/1/similar")
+        assert refused.status_code == 503
+        assert "prod2vec_index" in refused.json()["detail"]
+        assert "does not load" in refused.json()["detail"]
+        assert client.get("/readyz/no_such_model").status_code == 404
 
 
 def test_known_user_gets_k_unseen_movies_of_their_taste_best_first(client):

@@ -194,3 +194,25 @@ def test_a_newer_index_is_served_without_a_restart(client, store):
     assert client.get("/users/new-1/similar").status_code == 200
     assert client.get("/users/1/similar").status_code == 404
     assert all(h.startswith("new-") for h in client.post("/score", json=EXAMPLE).json())
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"course_view": ["\\ud800"]}', "course_view"),
+        (b'{"user_interests": ["py\\udc00thon"]}', "user_interests"),
+        (b'{"assessment": [["\\ud83d", 90]]}', "assessment"),
+    ],
+)
+def test_a_lone_surrogate_in_a_word_is_422_naming_the_field(client, body, field):
+    response = client.post("/score", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    error = response.json()["detail"][0]
+    assert error["loc"][:2] == ["body", field]
+    assert "unicode" in error["msg"]
+
+
+def test_json_nested_too_deep_is_a_client_error(client):
+    body = b'{"course_view": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = client.post("/score", content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text

@@ -140,3 +140,19 @@ def test_no_model_yet_is_503_and_a_new_version_is_swapped_in(tmp_path, classifie
                 == str(classifier.version + 1)
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"instances": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not valid JSON"),
+        (b'{"instances": ["\\ud800"]}', "surrogate"),
+        (b'{"inputs": {"text": ["ok", "a\\udfffb"]}}', "surrogate"),
+    ],
+)
+def test_deep_json_and_lone_surrogates_are_400_in_the_tensorflow_serving_shape(
+    client, body, message
+):
+    response = client.post(PREDICT, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert message in response.json()["error"]
