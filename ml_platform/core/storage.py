@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -81,6 +82,33 @@ def write_atomically(path: UPath, dump: Callable[[IO[bytes]], Any]) -> None:
         dump(local)
         local.flush()
         path.fs.put_file(local.name, path.path)
+
+
+def publish_directory(source: Path, target: UPath, *, last: tuple[str, ...] = ()) -> None:
+    """Copy a folder (a SavedModel version, say) to `target` so that a watcher polling the
+    parent never loads it half-copied.
+
+    Locally the copy goes to a hidden sibling folder first and is renamed into place (atomic on
+    one filesystem; TF Serving ignores names that are not version numbers). An object store has
+    no folders to rename, so the files named in `last` (the ones a loader needs before it
+    starts, e.g. `saved_model.pb`) are uploaded after every other file, each with one PUT.
+    """
+    if _is_local(target):
+        final = Path(target.path)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        temporary = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            shutil.copytree(source, temporary)
+            if final.exists():  # a re-materialized version replaces the old copy
+                shutil.rmtree(final)
+            os.replace(temporary, final)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+        return
+    files = sorted(p for p in source.rglob("*") if p.is_file())
+    for file in sorted(files, key=lambda p: p.name in last):  # stable: `last` ones at the end
+        destination = target / file.relative_to(source).as_posix()
+        target.fs.put_file(str(file), destination.path)
 
 
 @dataclass(frozen=True)

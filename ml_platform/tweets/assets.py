@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from upath import UPath
 
-from ml_platform.core import artifacts
+from ml_platform.core import artifacts, storage
 from ml_platform.core.storage import ObjectStore
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.datasets.tweets import generate_tweet_stream, parse_truth, write_tweet_stream
@@ -400,10 +400,11 @@ def _next_version(object_store: ObjectStore) -> int:
 
 
 def _export(model: TweetClassifier, target: UPath) -> None:
-    """Unpack the SavedModel where `tensorflow_model_server --model_base_path` looks."""
+    """Unpack the SavedModel where `tensorflow_model_server --model_base_path` looks, never
+    visible there half-copied (TF Serving polls that folder)."""
     with tempfile.TemporaryDirectory() as directory:
         unpack_directory(model.saved_model, Path(directory))
-        target.fs.put(directory.rstrip("/") + "/", target.path, recursive=True)
+        storage.publish_directory(Path(directory), target, last=("saved_model.pb",))
 
 
 @dg.asset(group_name=GROUP, kinds={"tensorflow", "sql"}, deps=[raw_tweets])

@@ -1,3 +1,5 @@
+import shutil
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -8,8 +10,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from upath import UPath
 
-from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
+from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager, publish_directory
 
 pytestmark = pytest.mark.s3
 
@@ -178,3 +181,59 @@ def test_an_asset_can_read_its_own_previous_value_for_a_warm_start(tmp_path):
 
     dg.materialize([model], resources={"io_manager": ObjectStoreIOManager(store=store)})
     assert store.read_value("model") == {"weights": [1, 2, 3]}
+
+
+def saved_model_folder(tmp_path) -> Path:
+    folder = tmp_path / "unpacked"
+    (folder / "variables").mkdir(parents=True)
+    (folder / "saved_model.pb").write_bytes(b"graph")
+    (folder / "variables" / "variables.index").write_bytes(b"index")
+    (folder / "variables" / "variables.data-00000-of-00001").write_bytes(b"weights")
+    return folder
+
+
+def test_a_published_folder_appears_whole_in_one_rename(tmp_path):
+    target = UPath(tmp_path / "serving" / "3")
+
+    publish_directory(saved_model_folder(tmp_path), target, last=("saved_model.pb",))
+
+    assert sorted(p.name for p in Path(target.path).rglob("*") if p.is_file()) == [
+        "saved_model.pb",
+        "variables.data-00000-of-00001",
+        "variables.index",
+    ]
+    assert [p.name for p in (tmp_path / "serving").iterdir()] == ["3"]  # no temporary left
+
+
+def test_a_copy_that_fails_halfway_leaves_no_version_folder_for_a_watcher(tmp_path):
+    source = saved_model_folder(tmp_path)
+    (source / "variables" / "vanished").symlink_to(tmp_path / "deleted-while-copying")
+
+    with pytest.raises(shutil.Error, match="vanished"):  # raised after the other files copied
+        publish_directory(source, UPath(tmp_path / "serving" / "3"))
+
+    assert list((tmp_path / "serving").iterdir()) == []
+
+
+def test_on_s3_the_files_a_loader_starts_from_are_uploaded_last(
+    s3_bucket, s3_endpoint, tmp_path, monkeypatch
+):
+    store = ObjectStore(base_uri=f"s3://{s3_bucket}/platform", endpoint_url=s3_endpoint)
+    target = store.path("tweet_classifier_serving/3")
+    uploaded = []
+    real_put_file = target.fs.put_file
+
+    def recording_put_file(local, remote, **kwargs):
+        uploaded.append(remote.rsplit("/", 1)[-1])
+        return real_put_file(local, remote, **kwargs)
+
+    monkeypatch.setattr(target.fs, "put_file", recording_put_file)  # the real upload, recorded
+    publish_directory(saved_model_folder(tmp_path), target, last=("saved_model.pb",))
+
+    assert uploaded[-1] == "saved_model.pb" and len(uploaded) == 3
+    listing = boto3.client("s3", endpoint_url=s3_endpoint).list_objects_v2(Bucket=s3_bucket)
+    assert {obj["Key"] for obj in listing["Contents"]} == {
+        "platform/tweet_classifier_serving/3/saved_model.pb",
+        "platform/tweet_classifier_serving/3/variables/variables.index",
+        "platform/tweet_classifier_serving/3/variables/variables.data-00000-of-00001",
+    }
