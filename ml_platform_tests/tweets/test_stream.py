@@ -168,10 +168,12 @@ def test_files_landing_under_an_s3_prefix_are_ingested(postgres_warehouse, s3_bu
     assert source.pending() == []
 
 
-KILLS = 25
+# each kill costs a consumer start (~10 s of imports); 25 kills were probed by hand, and 8 keep
+# the suite's time while still landing kills mid-write, between write and commit, and after
+KILLS = 8
 
 
-def test_consumers_killed_25_times_mid_stream_store_each_tweet_and_dead_letter_each_bad_line_once(
+def test_consumers_killed_mid_stream_store_each_tweet_and_dead_letter_each_bad_line_once(
     tmp_path, postgres_warehouse, postgres_url
 ):
     """Real `ml-platform tweets ingest` processes, each SIGKILLed at a random moment once it
