@@ -30,6 +30,10 @@ def _status_response(status: bytes, message: bytes) -> bytes:
     )
 
 
+class HeadTooLargeError(Exception):
+    """Raised from a parser callback to stop parsing a request refused with 431."""
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """`HttpToolsProtocol` that times and measures each request head (see the module doc)."""
 
@@ -38,7 +42,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     _head_timer: asyncio.TimerHandle | None = None
     _reading_head = True
-    _head_bytes = 0
+    _head_bytes = 0  # URL and headers of the current request, as the parser reports them
+    _raw_head_bytes = 0  # bytes of reads that fell wholly inside the current head
+    _heads_completed = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -49,12 +55,39 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._reading_head:
-            self._head_bytes += len(data)
-            if self._head_bytes > self.max_head_bytes:
-                self._refuse(b"431 Request Header Fields Too Large", b"request head too large")
-                return
+        heads_before = self._heads_completed
+        reading_head = self._reading_head
         super().data_received(data)
+        # A read that neither ends nor follows the head is head through and through (this also
+        # catches a header trickled for ever, which the parser reports only once complete).
+        # One that ends it may carry megabytes of body behind a small head: the parser's
+        # callbacks measure that head instead.
+        if (
+            reading_head
+            and self._heads_completed == heads_before
+            and not self.transport.is_closing()
+        ):
+            self._raw_head_bytes += len(data)
+            if self._raw_head_bytes > self.max_head_bytes:
+                self._refuse(b"431 Request Header Fields Too Large", b"request head too large")
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value))
+        super().on_header(name, value)
+
+    def _count_head(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > self.max_head_bytes:
+            self._refuse(b"431 Request Header Fields Too Large", b"request head too large")
+            raise HeadTooLargeError  # stops the parser: no app call for this request
+
+    def send_400_response(self, msg: str) -> None:
+        if not self.transport.is_closing():  # closing: refused above, the parser's error is ours
+            super().send_400_response(msg)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -64,7 +97,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
-        self._head_bytes = 0
+        self._heads_completed += 1
+        self._head_bytes = self._raw_head_bytes = 0
         self._cancel_head_timer()
         super().on_headers_complete()
 
