@@ -33,10 +33,10 @@ def run_one(size: int, feedback: int, seed: int, one_to_one: bool, febrl: str | 
     """Runs inside the child process: load/generate, link, evaluate."""
     import pandas as pd
 
-    from ml_platform.datasets.person_generator import generate_person_records, write_person_dataset
-    from ml_platform.datasets.records import load_feedback, load_records
-    from ml_platform.datasets.schema import load_schema
+    from ml_platform.demo_data.persons import generate_person_records, write_person_dataset
     from ml_platform.entity_matching import blocking, linking, matching
+    from ml_platform.entity_matching.records import load_feedback, load_records
+    from ml_platform.entity_matching.schema import load_schema
 
     schema = load_schema()
     started = time.perf_counter()
@@ -132,9 +132,9 @@ def run_listings(folder: str) -> dict:
     """Zagat (sources) → Fodors (targets), no labels, beside joining on the phone digits."""
     import pandas as pd
 
-    from ml_platform.datasets.records import load_records
-    from ml_platform.datasets.schema import load_schema
     from ml_platform.entity_matching import blocking, linking, matching, normalise
+    from ml_platform.entity_matching.records import load_records
+    from ml_platform.entity_matching.schema import load_schema
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -234,9 +234,9 @@ def run_patents(folder: str) -> dict:
         pairwise_recall_estimator,
     )
 
-    from ml_platform.datasets.records import load_records
-    from ml_platform.datasets.schema import load_schema
     from ml_platform.entity_matching import dedupe
+    from ml_platform.entity_matching.records import load_records
+    from ml_platform.entity_matching.schema import load_schema
 
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "patents.yaml").write_text(PATENTS_SCHEMA)
@@ -315,10 +315,10 @@ def run_dedupe(size: int, seed: int, febrl_file: str | None) -> dict:
     """Ours: read the records, dedupe, score the clusters pairwise against the truth."""
     import pandas as pd
 
-    from ml_platform.datasets.person_generator import generate_dedupe_records
-    from ml_platform.datasets.records import load_records
-    from ml_platform.datasets.schema import load_schema
+    from ml_platform.demo_data.persons import generate_dedupe_records
     from ml_platform.entity_matching import blocking, clustering, dedupe
+    from ml_platform.entity_matching.records import load_records
+    from ml_platform.entity_matching.schema import load_schema
 
     schema = load_schema()
     with tempfile.TemporaryDirectory() as tmp:

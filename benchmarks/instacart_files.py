@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml_platform.datasets.instacart import (
+from ml_platform.prod2vec.instacart import (
     InstacartDataset,
     load_joined,
     placeholder_catalogue,

@@ -26,7 +26,7 @@ from ml_platform.core.warehouse import Warehouse
 from ml_platform.labelling.app import create_app
 from ml_platform.labelling.settings import Annotator, LabellingSettings
 from ml_platform.tweets import tables
-from ml_platform.tweets.tables import TweetTables
+from ml_platform.tweets.contract import TweetTables
 
 TOKEN = "benchmark-token-0123456789"
 END = datetime(2026, 11, 30, tzinfo=UTC)

@@ -24,9 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ml_platform.datasets.instacart import generate_instacart, load_instacart, write_instacart
+from ml_platform.demo_data.instacart import generate_instacart
 from ml_platform.prod2vec.baskets import build_baskets
 from ml_platform.prod2vec.evaluation import evaluate_prod2vec
+from ml_platform.prod2vec.instacart import load_instacart, write_instacart
 from ml_platform.prod2vec.pairs import PairConfig
 from ml_platform.prod2vec.skipgram import Hyperparameters
 from ml_platform.prod2vec.tuning import tune

@@ -18,8 +18,9 @@ import time
 # Run as a script, so benchmarks/ is on sys.path.
 from serving import measure_serving
 
-from ml_platform.datasets.movielens import generate_movielens, load_movielens
+from ml_platform.demo_data.movielens import generate_movielens
 from ml_platform.recommender.evaluation import RECALL_KS, TOP_KS, evaluate_recommender
+from ml_platform.recommender.movielens import load_movielens
 
 TRAINING_BUDGET_SECONDS = 180
 COLUMNS = (

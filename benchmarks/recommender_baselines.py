@@ -11,14 +11,10 @@ FactorizedTopK accuracy at 1/5/10/50/100 (seen movies kept), recall@10/50/100 an
 import argparse
 import time
 
-from ml_platform.datasets.movielens import (
-    ML_100K_STATS,
-    describe_ratings,
-    generate_movielens,
-    load_movielens,
-)
+from ml_platform.demo_data.movielens import ML_100K_STATS, describe_ratings, generate_movielens
 from ml_platform.recommender import metrics
 from ml_platform.recommender.baselines import GlobalMean, Popularity, tune_bias_baseline
+from ml_platform.recommender.movielens import load_movielens
 from ml_platform.recommender.split import split_ratings
 
 # Real MovieLens 100K, random 80/20 split (seed 42): the reference figures.

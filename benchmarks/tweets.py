@@ -52,17 +52,12 @@ import sqlalchemy as sa
 from upath import UPath
 
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.tweets import (
-    generate_tweet_stream,
-    json_lines,
-    load_tweets,
-    read_json_lines,
-    write_tweet_stream,
-)
+from ml_platform.demo_data.tweets import generate_tweet_stream, write_tweet_stream
 from ml_platform.tweets import evaluation, splits, stream, tables, training
 from ml_platform.tweets.classifier import ClassifierConfig
+from ml_platform.tweets.contract import TweetTables
 from ml_platform.tweets.labelling_functions import apply_labelling_functions, majority_vote
-from ml_platform.tweets.tables import TweetTables
+from ml_platform.tweets.parsing import json_lines, load_tweets, read_json_lines
 
 
 def section(title: str) -> None:

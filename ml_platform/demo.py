@@ -30,8 +30,8 @@ def run_demo(
 
     import dagster as dg
 
-    from ml_platform.datasets.person_generator import generate_person_records, write_person_dataset
     from ml_platform.definitions import defs
+    from ml_platform.demo_data.persons import generate_person_records, write_person_dataset
     from ml_platform.entity_matching import batches, matching
     from ml_platform.entity_matching.sensors import em_feedback_sensor, em_new_records_sensor
 

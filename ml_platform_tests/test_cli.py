@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from ml_platform.cli import main
-from ml_platform.datasets.person_generator import generate_person_records, write_person_dataset
+from ml_platform.demo_data.persons import generate_person_records, write_person_dataset
 from ml_platform.entity_matching import matching
 
 

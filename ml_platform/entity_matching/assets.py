@@ -11,8 +11,8 @@ from ml_platform.core.catalog import DataCatalog
 from ml_platform.core.exports import export_partition
 from ml_platform.core.storage import ObjectStore, partition_values
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.records import validate_feedback, validate_records
 from ml_platform.entity_matching import batches, blocking, features, matching, model, training
+from ml_platform.entity_matching.records import validate_feedback, validate_records
 from ml_platform.entity_matching.resources import MatchingPolicy
 
 import_batches = dg.DynamicPartitionsDefinition(name="em_import_batches")

@@ -20,16 +20,15 @@ import pandas as pd
 
 from ml_platform.core.errors import InvalidInputError
 from ml_platform.core.warehouse import Warehouse
+from ml_platform.entity_matching.contract import LANDING_FEEDBACK, TIMESTAMP_FORMAT
 
 LANDING_SOURCES = "em_landing_sources"
 LANDING_TARGETS = "em_landing_targets"
-LANDING_FEEDBACK = "em_landing_feedback"
 LANDING_TRUTH = "em_landing_truth"  # optional: known true pairs (generated data), for evaluation
 BATCH_ROWS = "em_import_batch_rows"  # batch_key, landing_table, id, modified_at
 LEGACY_BATCHES = "em_import_batches"  # windows over ids/modified_at, before em_import_batch_rows
 IMPORTED = (LANDING_SOURCES, LANDING_TARGETS)
 STAMPED = (*IMPORTED, LANDING_FEEDBACK)  # tables whose rows carry `modified_at`
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 KEY_FORMAT = "%Y%m%dT%H%M%S%fZ"
 EPOCH = "1970-01-01T00:00:00.000000Z"
 

@@ -12,9 +12,9 @@ from ml_platform.core.errors import InvalidInputError
 
 
 def _link(args: argparse.Namespace) -> int:
-    from ml_platform.datasets.records import load_feedback, load_records
-    from ml_platform.datasets.schema import load_schema
     from ml_platform.entity_matching import blocking, linking
+    from ml_platform.entity_matching.records import load_feedback, load_records
+    from ml_platform.entity_matching.schema import load_schema
 
     started = time.perf_counter()
     output = writable_file(args.output)
@@ -63,8 +63,8 @@ def _land(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from ml_platform.core.settings import build_resources
-    from ml_platform.datasets.records import load_feedback, load_records
     from ml_platform.entity_matching import batches
+    from ml_platform.entity_matching.records import load_feedback, load_records
     from ml_platform.entity_matching.resources import MatchingPolicy
 
     if not (args.sources or args.targets or args.feedback):
@@ -130,9 +130,9 @@ def _run_batch(args: argparse.Namespace) -> int:
 
 
 def _dedupe(args: argparse.Namespace) -> int:
-    from ml_platform.datasets.records import load_feedback, load_records
-    from ml_platform.datasets.schema import load_schema
     from ml_platform.entity_matching import dedupe
+    from ml_platform.entity_matching.records import load_feedback, load_records
+    from ml_platform.entity_matching.schema import load_schema
 
     started = time.perf_counter()
     output = writable_file(args.output)

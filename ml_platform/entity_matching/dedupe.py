@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ml_platform.datasets.schema import RecordSchema
 from ml_platform.entity_matching import blocking, clustering
 from ml_platform.entity_matching.linking import score_pairs, timed
+from ml_platform.entity_matching.schema import RecordSchema
 
 
 @dataclass

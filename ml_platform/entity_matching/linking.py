@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ml_platform.datasets.schema import RecordSchema
 from ml_platform.entity_matching import blocking, features, matching, model
+from ml_platform.entity_matching.schema import RecordSchema
 
 
 @dataclass

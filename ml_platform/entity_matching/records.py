@@ -16,11 +16,10 @@ import numpy as np
 import pandas as pd
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.datasets.rows import RowLocator
-from ml_platform.datasets.schema import RecordSchema
+from ml_platform.core.rows import RowLocator
+from ml_platform.entity_matching.contract import ID, MODIFIED_AT
+from ml_platform.entity_matching.schema import RecordSchema
 
-ID = "id"
-MODIFIED_AT = "modified_at"  # kept when present: the incremental import's cursor
 FEEDBACK_COLUMNS = ("source_id", "target_id", "label")
 _LABELS = {"1": 1, "0": 0, "true": 1, "false": 0}
 _ISO_DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from ml_platform.datasets.schema import RecordSchema, load_schema
 from ml_platform.entity_matching import blocking
+from ml_platform.entity_matching.schema import RecordSchema, load_schema
 
 
 class MatchingPolicy(dg.ConfigurableResource):

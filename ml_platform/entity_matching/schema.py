@@ -52,8 +52,8 @@ class RecordSchema:
 def load_schema(path: str | Path | None = None) -> RecordSchema:
     """Read a schema YAML file; None gives the packaged person schema (FEBRL layout)."""
     if path is None:
-        source = resources.files("ml_platform.datasets").joinpath("schemas/person.yaml")
-        origin, text = "ml_platform/datasets/schemas/person.yaml", source.read_text("utf-8")
+        source = resources.files("ml_platform.entity_matching").joinpath("schemas/person.yaml")
+        origin, text = "ml_platform/entity_matching/schemas/person.yaml", source.read_text("utf-8")
     else:
         origin = str(path)
         try:

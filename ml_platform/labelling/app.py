@@ -41,7 +41,7 @@ from ml_platform.labelling.queues import PairQueue, Progress, Queue, TweetQueue,
 from ml_platform.labelling.sessions import SessionStore, SignInLimiter, digest
 from ml_platform.labelling.settings import SECRET_VARIABLE, Annotator, LabellingSettings
 from ml_platform.labelling.store import LabelStore, QueueSettings
-from ml_platform.tweets.tables import TweetTables
+from ml_platform.tweets.contract import TweetTables
 
 COOKIE = "ml_platform_labelling"
 CSRF_HEADER = "x-csrf-token"

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.labelling.sources import epoch_bucket, fetch, quoted, utc
-from ml_platform.tweets.tables import TweetTables
+from ml_platform.tweets.contract import TweetTables
 
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_RANGE = timedelta(days=7)  # 168 hours: a bar each, and a week of rows to count at most

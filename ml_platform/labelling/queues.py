@@ -22,9 +22,10 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from ml_platform.core.warehouse import Warehouse
+from ml_platform.entity_matching.contract import SOURCES, TARGETS
 from ml_platform.labelling import sources
 from ml_platform.labelling.agreement import resolved_label
-from ml_platform.tweets.tables import TweetTables
+from ml_platform.tweets.contract import TweetTables
 
 SIMILAR_AT = 80  # rapidfuzz ratio (0-100) from which differing values count as near misses
 # ASCII digits only (`str.isdigit` also takes '²'), and no more than a BIGINT holds
@@ -266,8 +267,8 @@ class PairQueue:
         pair = sources.review_pair(self.warehouse, *ids) if ids else None
         if pair is None:
             return None
-        source = sources.record(self.warehouse, sources.SOURCES, ids[0]) or {}
-        target = sources.record(self.warehouse, sources.TARGETS, ids[1]) or {}
+        source = sources.record(self.warehouse, SOURCES, ids[0]) or {}
+        target = sources.record(self.warehouse, TARGETS, ids[1]) or {}
         fields = {
             "source_id": ids[0],
             "target_id": ids[1],

@@ -1,6 +1,7 @@
 """The warehouse tables of the products whose items people label, read and written here by their
-published contracts. The tweet tables' names come from the tweet product itself
-(`TweetTables`), so a rename there cannot leave the labelling app reading stale tables.
+published contracts (`tweets.contract`, `entity_matching.contract`): table names, columns and the
+feedback time format come from the products themselves, so a rename there cannot leave the
+labelling app reading stale tables.
 
 - Tweets (`ml_platform/tweets/tables.py`, `golden.py`): tweets to label come from the test and
   dev split tables `<prefix>{test,dev}_dataset_<version>` (the golden set judges the labeller
@@ -32,16 +33,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.tweets.tables import TweetTables
+from ml_platform.entity_matching.contract import LANDING_FEEDBACK, RECORD_META_COLUMNS, REVIEW_QUEUE
+from ml_platform.entity_matching.contract import TIMESTAMP_FORMAT as FEEDBACK_TIME_FORMAT
+from ml_platform.tweets.contract import TWEET_COLUMNS, TweetTables
 
-REVIEW_QUEUE = "em_review_queue"
-SOURCES = "em_sources"
-TARGETS = "em_targets"
-LANDING_FEEDBACK = "em_landing_feedback"
 PUBLISHED_FEEDBACK = "labelling_published_feedback"  # the rows this UI landed, and only those
-FEEDBACK_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the landing tables' canonical modified_at
-RECORD_META_COLUMNS = ("id", "modified_at", "partition_key")
-TWEET_COLUMNS = ("tweet_id", "created_at", "user_screen_name", "text", "lang", "entity_urls")
 TIME = sa.DateTime(timezone=True)
 
 

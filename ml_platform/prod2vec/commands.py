@@ -19,7 +19,9 @@ _METHODS = (
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from ml_platform.datasets.instacart import (
+    from ml_platform.prod2vec.baskets import build_baskets
+    from ml_platform.prod2vec.evaluation import evaluate_prod2vec
+    from ml_platform.prod2vec.instacart import (
         InstacartDataset,
         empty_products,
         load_order_products,
@@ -27,8 +29,6 @@ def _evaluate(args: argparse.Namespace) -> int:
         load_products,
         validate_dataset,
     )
-    from ml_platform.prod2vec.baskets import build_baskets
-    from ml_platform.prod2vec.evaluation import evaluate_prod2vec
     from ml_platform.prod2vec.pairs import PairConfig
     from ml_platform.prod2vec.skipgram import Hyperparameters
 

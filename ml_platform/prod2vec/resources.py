@@ -4,7 +4,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from ml_platform.datasets.instacart import InstacartDataset, generate_instacart, load_instacart
+from ml_platform.demo_data.instacart import generate_instacart
+from ml_platform.prod2vec.instacart import InstacartDataset, load_instacart
 from ml_platform.prod2vec.pairs import PairConfig
 
 

@@ -6,12 +6,12 @@ import argparse
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from ml_platform.datasets.movielens import (
+    from ml_platform.recommender.evaluation import evaluate_recommender
+    from ml_platform.recommender.movielens import (
         load_movies,
         load_ratings,
         validate_ratings_against_movies,
     )
-    from ml_platform.recommender.evaluation import evaluate_recommender
 
     movies = load_movies(args.movies)
     ratings = load_ratings(args.ratings)

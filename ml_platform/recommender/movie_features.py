@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml_platform.datasets.movielens import GENRES
+from ml_platform.recommender.movielens import GENRES
 
 # Decade-ish buckets, finer where ML-100K's films are (the 1990s).
 YEAR_EDGES = (1940, 1960, 1970, 1980, 1990, 1993, 1995, 1996, 1997, 1998)

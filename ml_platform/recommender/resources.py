@@ -5,7 +5,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from ml_platform.datasets.movielens import MovieLensDataset, generate_movielens, load_movielens
+from ml_platform.demo_data.movielens import generate_movielens
+from ml_platform.recommender.movielens import MovieLensDataset, load_movielens
 from ml_platform.recommender.ranking import RankingConfig
 from ml_platform.recommender.retrieval import RetrievalConfig
 

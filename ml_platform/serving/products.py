@@ -10,9 +10,9 @@ from typing import Annotated, Protocol, runtime_checkable
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from ml_platform.prod2vec.contract import INDEX_ASSET as ASSET
 from ml_platform.serving.models import LoadedModel, Product, cached_json, encode_json
 
-ASSET = "prod2vec_index"
 MAX_K = 100
 MAX_NAME_CHARS = 200
 OTHER_MATCHES = 5

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
+from ml_platform.recommender.contract import MODEL_ASSET as ASSET
 from ml_platform.serving.models import (
     LoadedModel,
     Product,
@@ -21,7 +22,6 @@ from ml_platform.serving.models import (
     json_response,
 )
 
-ASSET = "recommender_model"
 MAX_K = 100
 MAX_RATINGS = 200
 # Ids are positive and fit 32 bits (as in MovieLens), so no id reaches numpy as an overflow.

@@ -29,12 +29,12 @@ from pydantic import (
 )
 
 from ml_platform.serving.models import LoadedModel, Product, cached_json, json_response
+from ml_platform.similar_users.contract import INDEX_ASSET as ASSET
+from ml_platform.similar_users.contract import MAX_SCORE, MIN_SCORE
 
-ASSET = "similar_users_index"
 MAX_TOP_N = 100
 MAX_ITEMS = 500  # per list: more than any real profile, few enough to embed in microseconds
 MAX_WORD_CHARS = 200
-MIN_SCORE, MAX_SCORE = 0.0, 300.0  # the assessment scale (Pluralsight IQ)
 
 
 @runtime_checkable

@@ -38,8 +38,8 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ml_platform.serving.models import LoadedModel, Product, encode_json, json_response
+from ml_platform.tweets.contract import MODEL_ASSET as ASSET
 
-ASSET = "tweet_classifier"
 MODEL_NAME = "tweet_classifier"
 MAX_INSTANCES = 1000
 MAX_TEXT_CHARS = 10_000

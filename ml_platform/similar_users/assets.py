@@ -9,11 +9,11 @@ import pandas as pd
 
 from ml_platform.core import artifacts
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.learners import TABLES, LearnerTables
 from ml_platform.similar_users import checks, evaluation, plots
 from ml_platform.similar_users.display import user_display as build_display
 from ml_platform.similar_users.fasttext_models import TableModel, train_models, train_table_model
 from ml_platform.similar_users.index import SimilarUsersIndex
+from ml_platform.similar_users.learners import TABLES, LearnerTables
 from ml_platform.similar_users.resources import SimilarUsersSettings
 from ml_platform.similar_users.user_vectors import UserEmbeddings, embed_users
 

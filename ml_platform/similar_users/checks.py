@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from ml_platform.core.checks import expect, expectation_check
-from ml_platform.datasets.learners import MAX_SCORE, MIN_SCORE
+from ml_platform.similar_users.learners import MAX_SCORE, MIN_SCORE
 
 # A handle is one token: no blanks (a missing handle arrives as ''), no spaces, no commas.
 _HANDLE = r"^[^\s,]+$"

@@ -6,9 +6,9 @@ import argparse
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from ml_platform.datasets.learners import load_communities, load_learners
     from ml_platform.similar_users.evaluation import evaluate_similar_users
     from ml_platform.similar_users.fasttext_models import FastTextConfig
+    from ml_platform.similar_users.learners import load_communities, load_learners
 
     tables = load_learners(args.data_dir)
     figures = evaluate_similar_users(

@@ -8,7 +8,7 @@ scored assessments, longest watched courses, latest followed interests.
 import numpy as np
 import pandas as pd
 
-from ml_platform.datasets.learners import LearnerTables
+from ml_platform.similar_users.learners import LearnerTables
 
 DISPLAY_COLUMNS = ("assessment_tag", "course_id", "interest_tag")
 

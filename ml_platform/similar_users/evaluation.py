@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml_platform.datasets.learners import LearnerTables
 from ml_platform.similar_users.embedding import normalise_token
 from ml_platform.similar_users.fasttext_models import (
     ITEM_COLUMNS,
@@ -26,6 +25,7 @@ from ml_platform.similar_users.fasttext_models import (
     table_items,
     train_models,
 )
+from ml_platform.similar_users.learners import LearnerTables
 from ml_platform.similar_users.user_vectors import EmbeddingConfig, embed_users
 
 HIDDEN_TABLES = ("user_interests", "user_course_views")

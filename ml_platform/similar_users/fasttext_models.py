@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.datasets.learners import LearnerTables
 from ml_platform.similar_users.embedding import normalise_token
+from ml_platform.similar_users.learners import LearnerTables
 from ml_platform.similar_users.subwords import SubwordVectors
 
 # The embedded user tables and the column holding their items.

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ml_platform.core.errors import InvalidInputError
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.learners import COLUMNS, TABLES, LearnerTables
+from ml_platform.similar_users.learners import COLUMNS, TABLES, LearnerTables
 
 LANDING_TABLES = {table: f"su_landing_{table}" for table in TABLES}
 # The column whose newest value tells new rows apart from re-counted ones (course_tags has none).

@@ -22,13 +22,13 @@ not say; views carry the signal, as they do on the learning site (most rows are 
 """
 
 import re
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.datasets.learners import MAX_SCORE, LearnerTables
-from ml_platform.datasets.movielens import MovieLensDataset
+from ml_platform.similar_users.learners import MAX_SCORE, LearnerTables
 
 MAPPINGS = ("ratings", "likes")
 LIKED = 4.0  # ratings from here up are likes
@@ -37,6 +37,14 @@ MAX_INTERESTS = 3
 MIN_LIKES_FOR_INTEREST = 2
 MIN_RATINGS_FOR_ASSESSMENT = 5
 _NOT_A_WORD = re.compile(r"[^a-z0-9]+")
+
+
+class Ratings(Protocol):
+    """MovieLens ratings and movies in `recommender.movielens`' shape (its `MovieLensDataset`),
+    stated here because a product never imports another: benchmarks load the data and pass it."""
+
+    ratings: pd.DataFrame
+    movies: pd.DataFrame
 
 
 def slug(text: str) -> str:
@@ -52,7 +60,7 @@ def course_ids(movies: pd.DataFrame) -> pd.Series:
     return pd.Series(ids.to_numpy(), index=movies["movie_id"].to_numpy())
 
 
-def learners_from_ratings(dataset: MovieLensDataset, mapping: str = "ratings") -> LearnerTables:
+def learners_from_ratings(dataset: Ratings, mapping: str = "ratings") -> LearnerTables:
     """The four learner tables from MovieLens ratings and movies (see the module docstring)."""
     if mapping not in MAPPINGS:
         raise InvalidInputError(f"mapping '{mapping}' is not one of {list(MAPPINGS)}")

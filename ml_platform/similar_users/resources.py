@@ -8,16 +8,11 @@ import dagster as dg
 import pandas as pd
 
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.learners import (
-    GeneratedLearners,
-    LearnerTables,
-    generate_learners,
-    load_communities,
-    load_learners,
-)
+from ml_platform.demo_data.learners import GeneratedLearners, generate_learners
 from ml_platform.similar_users.checks import MIN_GATE_USERS
 from ml_platform.similar_users.fasttext_models import FastTextConfig
 from ml_platform.similar_users.landing import LANDING_TABLES, read_landing_tables
+from ml_platform.similar_users.learners import LearnerTables, load_communities, load_learners
 from ml_platform.similar_users.user_vectors import EmbeddingConfig
 
 

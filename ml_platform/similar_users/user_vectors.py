@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ml_platform.datasets.learners import LearnerTables
 from ml_platform.similar_users.embedding import TableEmbedder, combine, unit_rows
 from ml_platform.similar_users.fasttext_models import (
     ITEM_COLUMNS,
@@ -22,6 +21,7 @@ from ml_platform.similar_users.fasttext_models import (
     normalise_token,
     table_items,
 )
+from ml_platform.similar_users.learners import LearnerTables
 from ml_platform.similar_users.profiles import ItemProfiles, similarity_scale
 
 TABLE_ORDER = tuple(ITEM_COLUMNS)

@@ -19,11 +19,13 @@ from upath import UPath
 from ml_platform.core import artifacts, storage
 from ml_platform.core.storage import ObjectStore
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.tweets import generate_tweet_stream, parse_truth, write_tweet_stream
+from ml_platform.demo_data.tweets import generate_tweet_stream, write_tweet_stream
 from ml_platform.tweets import evaluation, golden, live, splits, stream, tables, training
 from ml_platform.tweets.classifier import TweetClassifier, unpack_directory
+from ml_platform.tweets.contract import SPLITS
+from ml_platform.tweets.parsing import parse_truth
 from ml_platform.tweets.resources import SERVING_EXPORTS, TweetsSettings
-from ml_platform.tweets.tables import DEDUPLICATED_COLUMNS, SPLIT_COLUMNS, SPLITS
+from ml_platform.tweets.tables import DEDUPLICATED_COLUMNS, SPLIT_COLUMNS
 
 GROUP = "tweets"
 CLASSIFIER_CHECK = "tweet_classifier_beats_label_model"

@@ -39,8 +39,8 @@ def _classify(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ml_platform.core.errors import InvalidInputError
-    from ml_platform.datasets.tweets import read_json_lines
     from ml_platform.tweets.classifier import TweetClassifier, load_saved_model_directory
+    from ml_platform.tweets.parsing import read_json_lines
     from ml_platform.tweets.urls import links_of
 
     source = Path(args.input)
@@ -103,9 +103,9 @@ def _train(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ml_platform.core.errors import InvalidInputError
-    from ml_platform.datasets.tweets import load_tweets
     from ml_platform.tweets import splits, training
     from ml_platform.tweets.classifier import ClassifierConfig, unpack_directory
+    from ml_platform.tweets.parsing import load_tweets
 
     tweets = load_tweets(args.input, require_label=True)
     unique = splits.deduplicate(tweets)
@@ -144,7 +144,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
     from ml_platform.tweets import live, stream
     from ml_platform.tweets.classifier import TweetClassifier
-    from ml_platform.tweets.tables import TweetTables
+    from ml_platform.tweets.contract import TweetTables
 
     warehouse, store = _deployment(args, object_store=args.classify)
     names = TweetTables(args.prefix, args.version)
@@ -195,7 +195,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _import_labels(args: argparse.Namespace) -> int:
     from ml_platform.tweets import golden
-    from ml_platform.tweets.tables import TweetTables
+    from ml_platform.tweets.contract import TweetTables
 
     warehouse, _ = _deployment(args)
     labels = golden.load_golden_csv(args.csv, annotator=args.annotator)

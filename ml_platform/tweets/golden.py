@@ -24,10 +24,11 @@ import numpy as np
 import pandas as pd
 
 from ml_platform.core.errors import InvalidInputError
+from ml_platform.core.rows import RowLocator
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.rows import RowLocator
 from ml_platform.tweets import tables
-from ml_platform.tweets.tables import GOLDEN_COLUMNS, GOLDEN_KEY
+from ml_platform.tweets.contract import GOLDEN_KEY
+from ml_platform.tweets.tables import GOLDEN_COLUMNS
 
 _LABELS = {"1": 1, "0": 0, "ai": 1, "not_ai": 0, "true": 1, "false": 0}
 

@@ -17,11 +17,11 @@ import pandas as pd
 
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.tweets import tables, urls
+from ml_platform.tweets.contract import TweetTables
 from ml_platform.tweets.tables import (
     AI_COLUMNS,
     CLASSIFIED_COLUMNS,
     URL_COLUMNS,
-    TweetTables,
 )
 
 Predict = Callable[[list[str]], np.ndarray]

@@ -8,9 +8,9 @@ from upath import UPath
 
 from ml_platform.core.storage import ObjectStore
 from ml_platform.tweets.classifier import ClassifierConfig
+from ml_platform.tweets.contract import TweetTables
 from ml_platform.tweets.splits import SplitSizes
 from ml_platform.tweets.stream import KafkaSource, LandingSource, TweetSource
-from ml_platform.tweets.tables import TweetTables
 
 GENERATED_LANDING = "tweets/landing"  # under the object store, when no landing_uri is set
 SERVING_EXPORTS = "tweet_classifier_serving"  # TensorFlow Serving's model base path

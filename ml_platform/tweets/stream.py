@@ -32,14 +32,14 @@ import pandas as pd
 from upath import UPath
 
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.tweets import RejectedLine, read_json_lines, read_messages
 from ml_platform.tweets import tables
+from ml_platform.tweets.contract import TweetTables
+from ml_platform.tweets.parsing import RejectedLine, read_json_lines, read_messages
 from ml_platform.tweets.tables import (
     CURSOR_COLUMNS,
     DEAD_LETTER_COLUMNS,
     DEAD_LETTER_KEY,
     RAW_COLUMNS,
-    TweetTables,
 )
 
 logger = logging.getLogger(__name__)

@@ -12,16 +12,13 @@ then `INSERT … SELECT … ON CONFLICT DO NOTHING`, so it keeps COPY's speed.
 """
 
 import io
-import re
 import uuid
-from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv
 import sqlalchemy as sa
 
-from ml_platform.core.errors import InvalidInputError
 from ml_platform.core.warehouse import Warehouse
 
 _BIGINT, _TEXT, _FLOAT = sa.BigInteger(), sa.Text(), sa.Double()
@@ -94,7 +91,6 @@ GOLDEN_COLUMNS = {
     "source": _TEXT,  # "ui", "csv:<file>", "generator-truth"
     "note": _TEXT,
 }
-GOLDEN_KEY = ("tweet_id", "annotator", "labelled_at")
 
 # Every column name above has one type wherever it appears, so query results are typed by name.
 _ALL_COLUMNS = {
@@ -105,71 +101,6 @@ _ALL_COLUMNS = {
     )
     for name, kind in columns.items()
 } | {"split": _TEXT}  # fmt: skip
-
-SPLITS = ("test", "dev", "snorkel_train", "train")
-_NAME = re.compile(r"[a-z][a-z0-9_]*_?|")
-
-
-@dataclass(frozen=True)
-class TweetTables:
-    """Every table name of one dataset version."""
-
-    prefix: str = ""
-    version: int = 0
-
-    def __post_init__(self) -> None:
-        if not _NAME.fullmatch(self.prefix):
-            raise InvalidInputError(
-                f"tweets prefix is '{self.prefix}', expected lowercase letters, digits and _ "
-                "starting with a letter (or empty)"
-            )
-        if self.version < 0:
-            raise InvalidInputError(f"tweets version is {self.version}, expected 0 or more")
-
-    def _versioned(self, name: str) -> str:
-        return f"{self.prefix}{name}_{self.version}"
-
-    @property
-    def raw(self) -> str:
-        return self._versioned("raw_tweet_dataset")
-
-    @property
-    def deduplicated(self) -> str:
-        return self._versioned("deduplicated_tweet_dataset")
-
-    def split(self, name: str) -> str:
-        """`test_dataset_0`, `dev_dataset_0`, `snorkel_train_dataset_0`, `train_dataset_0`."""
-        if name not in SPLITS:
-            raise InvalidInputError(f"split '{name}', expected one of {', '.join(SPLITS)}")
-        return self._versioned(f"{name}_dataset")
-
-    @property
-    def weak_labels(self) -> str:
-        return self._versioned("weak_label_dataset")
-
-    @property
-    def classified(self) -> str:
-        return self._versioned("classified_tweets")
-
-    @property
-    def ai(self) -> str:
-        return self._versioned("ai_tweets")
-
-    @property
-    def urls(self) -> str:
-        return self._versioned("tweet_urls")
-
-    @property
-    def stream_cursor(self) -> str:
-        return self._versioned("stream_cursor")
-
-    @property
-    def dead_letters(self) -> str:
-        return self._versioned("stream_dead_letters")
-
-    @property
-    def golden(self) -> str:
-        return f"{self.prefix}golden_labels"
 
 
 def ensure_table(

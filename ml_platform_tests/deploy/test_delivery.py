@@ -389,7 +389,9 @@ def test_wheel_ships_only_the_platform_package(built_wheel):
     top_level = {name.split("/")[0] for name in zipfile.ZipFile(built_wheel).namelist()}
     packages = {name for name in top_level if not name.endswith(".dist-info")}
     assert packages == {"ml_platform"}
-    assert "ml_platform/datasets/schemas/person.yaml" in zipfile.ZipFile(built_wheel).namelist()
+    assert (
+        "ml_platform/entity_matching/schemas/person.yaml" in zipfile.ZipFile(built_wheel).namelist()
+    )
 
 
 @dataclass(frozen=True)
@@ -479,7 +481,7 @@ def _store_a_trained_recommender(home: Path) -> None:
     import dagster as dg
 
     from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
-    from ml_platform.datasets.movielens import generate_movielens
+    from ml_platform.demo_data.movielens import generate_movielens
     from ml_platform.recommender.ranking import RankingConfig, train_ranking
     from ml_platform.recommender.retrieval import RetrievalConfig, train_retrieval
     from ml_platform.recommender.two_stage import TwoStageRecommender

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.person_generator import generate_person_records
+from ml_platform.demo_data.persons import generate_person_records
 
 
 @pytest.fixture(scope="module")

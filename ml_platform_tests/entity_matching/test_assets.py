@@ -11,7 +11,7 @@ from ml_platform.core import runs
 from ml_platform.core.catalog import DataCatalog
 from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
 from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
-from ml_platform.datasets.person_generator import generate_person_records
+from ml_platform.demo_data.persons import generate_person_records
 from ml_platform.entity_matching import batches
 from ml_platform.entity_matching import definitions as entity_matching
 from ml_platform.entity_matching.jobs import BATCH_ASSETS

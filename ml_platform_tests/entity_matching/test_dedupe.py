@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from ml_platform import cli
-from ml_platform.datasets.person_generator import generate_dedupe_records
-from ml_platform.datasets.schema import load_schema
+from ml_platform.demo_data.persons import generate_dedupe_records
 from ml_platform.entity_matching import blocking, clustering, dedupe
+from ml_platform.entity_matching.schema import load_schema
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from ml_platform.core.warehouse import Warehouse
-from ml_platform.datasets.person_generator import generate_person_records
+from ml_platform.demo_data.persons import generate_person_records
 from ml_platform.entity_matching import batches
 from ml_platform.labelling.settings import Annotator, LabellingSettings
 from ml_platform.tweets import tables
-from ml_platform.tweets.tables import TweetTables
+from ml_platform.tweets.contract import TweetTables
 
 BATCH = "20261101T000000000000Z"
 FIRST_TWEET_ID = 1_600_000_000_000_000_000  # ids near 2^60: they must survive every round trip

@@ -14,7 +14,7 @@ from ml_platform.entity_matching import model as em_model
 from ml_platform.labelling import dashboard, sources
 from ml_platform.labelling.settings import parse_tokens
 from ml_platform.tweets import golden
-from ml_platform.tweets.tables import TweetTables
+from ml_platform.tweets.contract import TweetTables
 from ml_platform_tests.labelling import data
 
 

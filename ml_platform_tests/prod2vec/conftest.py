@@ -5,9 +5,10 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from ml_platform.datasets.instacart import InstacartDataset, generate_instacart
+from ml_platform.demo_data.instacart import generate_instacart
 from ml_platform.prod2vec.baskets import build_baskets
 from ml_platform.prod2vec.evaluation import Prod2VecEvaluation, evaluate_prod2vec
+from ml_platform.prod2vec.instacart import InstacartDataset
 from ml_platform.prod2vec.pairs import PairConfig
 from ml_platform.prod2vec.skipgram import Hyperparameters
 

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from ml_platform.cli import main
-from ml_platform.datasets.instacart import generate_instacart, write_instacart
+from ml_platform.demo_data.instacart import generate_instacart
+from ml_platform.prod2vec.instacart import write_instacart
 
 REQUIRED = {
     "hr_at_10",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from ml_platform.datasets.movielens import generate_movielens
+from ml_platform.demo_data.movielens import generate_movielens
 from ml_platform.recommender.ranking import RankingConfig, RankingModel, train_ranking
 from ml_platform.recommender.retrieval import RetrievalConfig, RetrievalModel, train_retrieval
 from ml_platform.recommender.split import split_ratings

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_platform.datasets.movielens import generate_movielens
+from ml_platform.demo_data.movielens import generate_movielens
 from ml_platform.recommender.baselines import (
     BiasBaseline,
     GlobalMean,

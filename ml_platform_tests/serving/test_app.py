@@ -428,7 +428,7 @@ def test_settings_from_environment_read_the_store_dagster_writes_to(tmp_path, mo
 def trained_recommender() -> Any:
     """The real two-stage recommender, trained briefly on tiny generated data (~15 s, mostly
     importing TensorFlow): serving must work with what the `recommender_model` asset stores."""
-    from ml_platform.datasets.movielens import generate_movielens
+    from ml_platform.demo_data.movielens import generate_movielens
     from ml_platform.recommender.ranking import RankingConfig, train_ranking
     from ml_platform.recommender.retrieval import RetrievalConfig, train_retrieval
     from ml_platform.recommender.two_stage import TwoStageRecommender

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from ml_platform.core.runs import materialized, tick
 from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
 from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
-from ml_platform.datasets.learners import TABLES, generate_learners
+from ml_platform.demo_data.learners import generate_learners
 from ml_platform.similar_users import definitions, landing
+from ml_platform.similar_users.learners import TABLES
 from ml_platform.similar_users.resources import SimilarUsersSettings
 from ml_platform.similar_users.sensors import similar_users_new_rows_sensor
 

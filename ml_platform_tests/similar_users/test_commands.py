@@ -3,7 +3,8 @@
 import json
 
 from ml_platform.cli import main
-from ml_platform.datasets.learners import TABLES, generate_learners, write_learners
+from ml_platform.demo_data.learners import generate_learners
+from ml_platform.similar_users.learners import TABLES, write_learners
 
 
 def test_evaluate_prints_the_hit_rates_beside_both_baselines_as_json(tmp_path, capsys):

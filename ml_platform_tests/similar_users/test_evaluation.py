@@ -4,9 +4,9 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from ml_platform.datasets.learners import LearnerTables
 from ml_platform.similar_users import checks, evaluation
 from ml_platform.similar_users.fasttext_models import train_models
+from ml_platform.similar_users.learners import LearnerTables
 from ml_platform.similar_users.user_vectors import embed_users
 from ml_platform_tests.similar_users.trained import FASTTEXT, trained
 

@@ -4,7 +4,7 @@ shared by the product's tests and the serving tests."""
 import functools
 from dataclasses import dataclass
 
-from ml_platform.datasets.learners import GeneratedLearners, generate_learners
+from ml_platform.demo_data.learners import GeneratedLearners, generate_learners
 from ml_platform.similar_users.display import user_display
 from ml_platform.similar_users.fasttext_models import FastTextConfig, TableModel, train_models
 from ml_platform.similar_users.index import SimilarUsersIndex

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from ml_platform.core import runs
 from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
 from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
-from ml_platform.datasets.tweets import generate_tweet_stream, write_tweet_stream
+from ml_platform.demo_data.tweets import generate_tweet_stream, write_tweet_stream
 from ml_platform.tweets import definitions, golden, tables
+from ml_platform.tweets.contract import SPLITS
 from ml_platform.tweets.jobs import CLASSIFY_BACKLOG, MICRO_BATCH, RETRAIN
 from ml_platform.tweets.resources import TweetsSettings
 from ml_platform.tweets.sensors import (
@@ -21,7 +22,6 @@ from ml_platform.tweets.sensors import (
     tweets_new_model_sensor,
     tweets_stream_sensor,
 )
-from ml_platform.tweets.tables import SPLITS
 
 SMALL = {
     "prefix": "acme_",

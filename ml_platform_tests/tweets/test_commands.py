@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from ml_platform import cli
-from ml_platform.datasets.tweets import generate_tweet_stream, json_lines
+from ml_platform.demo_data.tweets import generate_tweet_stream
 from ml_platform.tweets.classifier import unpack_directory
+from ml_platform.tweets.parsing import json_lines
 from ml_platform.tweets.urls import normalise_url
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.tweets import golden
-from ml_platform.tweets.tables import TweetTables
+from ml_platform.tweets.contract import TweetTables
 
 ROWS = 60_000
 TABLE = TweetTables().golden

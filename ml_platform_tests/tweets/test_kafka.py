@@ -16,9 +16,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from ml_platform.datasets.tweets import generate_tweet_stream
+from ml_platform.demo_data.tweets import generate_tweet_stream
 from ml_platform.tweets import stream, tables
-from ml_platform.tweets.tables import RAW_COLUMNS, TweetTables
+from ml_platform.tweets.contract import TweetTables
+from ml_platform.tweets.tables import RAW_COLUMNS
 
 NAMES = TweetTables(prefix="kafka_")
 

@@ -6,7 +6,8 @@ import pytest
 
 from ml_platform.core.errors import InvalidInputError
 from ml_platform.tweets import golden, tables
-from ml_platform.tweets.tables import RAW_COLUMNS, TweetTables
+from ml_platform.tweets.contract import TweetTables
+from ml_platform.tweets.tables import RAW_COLUMNS
 
 BIG_ID = 2**63 - 7  # snowflake ids exceed what a float64 holds exactly
 

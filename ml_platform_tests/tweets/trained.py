@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ml_platform.datasets.tweets import generate_tweet_stream, json_lines, read_json_lines
+from ml_platform.demo_data.tweets import generate_tweet_stream
 from ml_platform.tweets import splits, training
 from ml_platform.tweets.classifier import ClassifierConfig
+from ml_platform.tweets.parsing import json_lines, read_json_lines
 
 SIZES = splits.SplitSizes(test=400, dev=200, snorkel_train=1000)
 

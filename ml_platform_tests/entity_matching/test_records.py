@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.datasets.records import load_feedback, load_records, validate_records
-from ml_platform.datasets.schema import load_schema
+from ml_platform.entity_matching.records import load_feedback, load_records, validate_records
+from ml_platform.entity_matching.schema import load_schema
 
 HEADER = "id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,date_of_birth,soc_sec_id"
 FEBRL_HEADER = ", ".join(["rec_id", *HEADER.split(",")[1:]])

@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.datasets.person_generator import generate_person_records, write_person_dataset
-from ml_platform.datasets.records import load_feedback, load_records
-from ml_platform.datasets.schema import load_schema
+from ml_platform.demo_data.persons import generate_person_records, write_person_dataset
+from ml_platform.entity_matching.records import load_feedback, load_records
+from ml_platform.entity_matching.schema import load_schema
 
 # Measured on the public FEBRL4 data (dataset4a originals vs dataset4b duplicates): share of
 # duplicates whose field differs from the original.

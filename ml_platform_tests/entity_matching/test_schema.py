@@ -1,7 +1,7 @@
 import pytest
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.datasets.schema import RecordSchema, load_schema
+from ml_platform.entity_matching.schema import RecordSchema, load_schema
 
 FEBRL_COLUMNS = [
     "given_name", "surname", "street_number", "address_1", "address_2",

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.datasets.learners import load_learners, write_learners
-from ml_platform.datasets.movielens import MovieLensDataset
-from ml_platform.datasets.ratings_as_learners import learners_from_ratings, slug
+from ml_platform.recommender.movielens import MovieLensDataset
+from ml_platform.similar_users.learners import load_learners, write_learners
+from ml_platform.similar_users.ratings_as_learners import learners_from_ratings, slug
 
 DAY = 86_400
 

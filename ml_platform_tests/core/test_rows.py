@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.datasets.instacart import load_order_products
-from ml_platform.datasets.movielens import load_ratings
-from ml_platform.datasets.rows import RowLocator
-from ml_platform.datasets.tweets import parse_truth
+from ml_platform.core.rows import RowLocator
+from ml_platform.prod2vec.instacart import load_order_products
+from ml_platform.recommender.movielens import load_ratings
+from ml_platform.tweets.parsing import parse_truth
 
 TWENTY_THREE_DIGITS = "12345678901234567890123"
 
