@@ -23,7 +23,7 @@ import operator
 import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -40,6 +40,11 @@ from ml_platform.core.errors import InvalidInputError
 
 # Rows written for a partition carry its key here, so re-writing it can delete exactly those rows.
 PARTITION_COLUMN = "partition_key"
+
+
+class WarehouseError(RuntimeError):
+    """The database refused a statement (e.g. no permission to create an index); the message
+    carries the database's own."""
 
 
 # tables ---------------------------------------------------------------------------------------
@@ -399,7 +404,7 @@ class Warehouse(dg.ConfigurableResource):
         if seconds < 1:
             raise InvalidInputError(f"bucket of {seconds} s, expected 1 or more")
         with self.engine().connect() as conn:
-            rows = self._compile(conn, select).subquery()
+            rows = self._compile(conn, replace(select, columns=(column,))).subquery()
             if conn.dialect.name == "sqlite":  # UTC text, which strftime('%s') reads
                 epoch = sa.cast(sa.func.strftime("%s", rows.c[column]), sa.Integer)
                 bucket = (epoch / seconds).label("bucket")
@@ -495,10 +500,13 @@ class Warehouse(dg.ConfigurableResource):
 
     def ensure_index(self, table: str, columns: Sequence[str]) -> None:
         """An index for lookups by `columns` (anti-joins on ids would otherwise scan per row)."""
-        with self.engine().begin() as conn:
-            target = self._reflect(conn, table)
-            name = _index_name("ix", table, columns)
-            sa.Index(name, *(target.c[c] for c in columns)).create(conn, checkfirst=True)
+        try:
+            with self.engine().begin() as conn:
+                target = self._reflect(conn, table)
+                index = sa.Index(_index_name("ix", table, columns), *(target.c[c] for c in columns))
+                index.create(conn, checkfirst=True)
+        except sa.exc.DBAPIError as error:
+            raise WarehouseError(f"index on {table} {list(columns)}: {error.orig}") from error
 
     # plumbing ----------------------------------------------------------------------------------
 
@@ -542,7 +550,8 @@ class Warehouse(dg.ConfigurableResource):
             query = query.distinct()
         named = {c.name: c for c in chosen}
         for name in select.order_by:
-            column = named.get(name.lstrip("-")) or self._column(main, name.lstrip("-"))
+            bare = name.removeprefix("-")
+            column = named[bare] if bare in named else self._column(main, bare)
             query = query.order_by(column.desc() if name.startswith("-") else column)
         return query.limit(select.limit) if select.limit is not None else query
 
