@@ -451,9 +451,18 @@ class Warehouse(dg.ConfigurableResource):
 
     def ensure_table(self, spec: TableSpec) -> None:
         """Create the table, its unique key and indexes if missing (idempotent, and safe when two
-        processes race: both create IF NOT EXISTS)."""
+        processes race: both create IF NOT EXISTS). A transaction of its own: on PostgreSQL,
+        creating an index locks the table against writers until commit."""
         with self.engine().begin() as conn:
-            self._ensure(conn, spec)
+            if self.db_schema:
+                conn.execute(sa.schema.CreateSchema(self.db_schema, if_not_exists=True))
+            target = self._declared(spec)
+            conn.execute(sa.schema.CreateTable(target, if_not_exists=True))
+            indexes = [(_unique_index_name(spec.name), spec.key, True)] if spec.key else []
+            indexes += [(_index_name("ix", spec.name, c), c, False) for c in spec.indexes]
+            for name, columns, unique in indexes:
+                index = sa.Index(name, *(target.c[c] for c in columns), unique=unique)
+                conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
 
     def insert_new(self, spec: TableSpec, rows: pd.DataFrame) -> int:
         """Insert the rows whose `spec.key` is not stored yet, in one transaction; the number
@@ -466,19 +475,20 @@ class Warehouse(dg.ConfigurableResource):
         if missing:
             raise InvalidInputError(f"rows for {spec.name} lack column(s) {missing}")
         frame = _in_utc(rows[list(spec.columns)].drop_duplicates(list(spec.key), keep="first"))
+        self.ensure_table(spec)
+        if frame.empty:
+            return 0
+        target = self._declared(spec)
         with self.engine().begin() as conn:
-            target = self._ensure(conn, spec)
-            if frame.empty:
-                return 0
             if conn.dialect.name == "postgresql":
                 return _insert_new_postgres(conn, target, frame, spec.key)
             result = conn.execute(target.insert().prefix_with("OR IGNORE"), _records(frame))
             return int(result.rowcount)
 
     def insert_row(self, spec: TableSpec, values: Mapping[str, Any]) -> int | None:
-        """Insert one row (creating the table if missing); its `id` when `spec.serial_id`."""
+        """Insert one row into a table `ensure_table` created; its `id` when `spec.serial_id`."""
+        target = self._declared(spec)
         with self.engine().begin() as conn:
-            target = self._ensure(conn, spec)
             statement = target.insert().values({k: _bindable(v) for k, v in values.items()})
             if not spec.serial_id:
                 conn.execute(statement)
@@ -583,25 +593,14 @@ class Warehouse(dg.ConfigurableResource):
                 return sa.or_(*(self._condition(conn, target, c) for c in conditions))
         raise InvalidInputError(f"not a warehouse condition: {condition!r}")
 
-    def _ensure(self, conn: sa.Connection, spec: TableSpec) -> sa.Table:
+    def _declared(self, spec: TableSpec) -> sa.Table:
+        """The table as its owner declared it (no database round trip)."""
         columns = [sa.Column("id", _SERIAL, primary_key=True, autoincrement=True)] * spec.serial_id
         columns += [
             sa.Column(name, _KIND_TYPES[Kind(kind)], nullable=name not in spec.required)
             for name, kind in spec.columns.items()
         ]
-        target = sa.Table(spec.name, sa.MetaData(schema=self.db_schema), *columns)
-        if self.db_schema:
-            conn.execute(sa.schema.CreateSchema(self.db_schema, if_not_exists=True))
-        target.create(conn, checkfirst=True)
-        if spec.key:
-            index = sa.Index(
-                _unique_index_name(spec.name), *(target.c[k] for k in spec.key), unique=True
-            )
-            index.create(conn, checkfirst=True)
-        for indexed in spec.indexes:
-            index = sa.Index(_index_name("ix", spec.name, indexed), *(target.c[c] for c in indexed))
-            index.create(conn, checkfirst=True)
-        return target
+        return sa.Table(spec.name, sa.MetaData(schema=self.db_schema), *columns)
 
     def _prepare(self, conn: sa.Connection, table: str, df: pd.DataFrame) -> sa.Table:
         """Create the table from the DataFrame's dtypes, or add the columns it lacks; inside the

@@ -217,6 +217,7 @@ def test_insert_row_returns_serial_ids_required_columns_are_enforced_and_update_
         serial_id=True,
         indexes=(("token",),),
     )
+    warehouse.ensure_table(spec)
     ids = [warehouse.insert_row(spec, {"token": t, "opened_at": START}) for t in "abc"]
 
     assert ids == sorted(ids) and len(set(ids)) == 3
