@@ -320,7 +320,8 @@ def live_latency(home: Path, warehouse: Warehouse, postgres_url: str, seed: int)
             f"arrival → {label}: p50 {ms[0]:.0f} ms, p95 {ms[1]:.0f} ms, max {ms[2]:.0f} ms "
             f"({len(values)} tweets, consumer polling every 0.1 s)"
         )
-    recorded = warehouse.frame(Select(names.raw, ("arrived_at", "stored_at")))  # file mtime → row written, as the table itself records it
+    # file mtime → row written, as the table itself records it
+    recorded = warehouse.frame(Select(names.raw, ("arrived_at", "stored_at")))
     lag = (recorded["stored_at"] - recorded["arrived_at"]).dt.total_seconds() * 1000
     print(f"stored_at − arrived_at in the raw table: median {lag.median():.0f} ms")
 
