@@ -43,7 +43,7 @@ def memory_mb() -> tuple[float, float]:
 
 def generate(warehouse: Warehouse, names: TweetTables, rows: int, days: int) -> None:
     if warehouse.table_exists(names.ai):
-        found = int(warehouse.read_sql(f"SELECT COUNT(*) AS n FROM {names.ai}")["n"].iloc[0])
+        found = warehouse.count(names.ai)
         if found == rows:
             print(f"reusing {found:,} AI tweets in {names.ai}")
             return

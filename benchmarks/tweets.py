@@ -51,7 +51,7 @@ import pandas as pd
 import sqlalchemy as sa
 from upath import UPath
 
-from ml_platform.core.warehouse import Warehouse
+from ml_platform.core.warehouse import Select, Warehouse
 from ml_platform.demo_data.tweets import generate_tweet_stream, write_tweet_stream
 from ml_platform.tweets import evaluation, splits, stream, tables, training
 from ml_platform.tweets.classifier import ClassifierConfig
@@ -97,15 +97,15 @@ def kill_and_restart(landing: Path, warehouse: Warehouse, postgres_url: str, n: 
     consumer.wait()
     at_kill = tables.count_rows(warehouse, names.raw)
     committed = tables.count_rows(warehouse, names.stream_cursor)
-    stored_files = tables.query(warehouse, f"SELECT COUNT(DISTINCT source) AS n FROM {names.raw}")
-    uncommitted = int(stored_files["n"].iloc[0]) - committed
+    stored_files = warehouse.count(Select(names.raw, ("source",), distinct=True))
+    uncommitted = stored_files - committed
     print(
         f"killed with {at_kill:,} tweets stored from {committed} committed files; "
         f"{uncommitted} file(s) stored but not committed (replayed on restart)"
     )
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    ids = tables.query(warehouse, f"SELECT tweet_id FROM {names.raw}")["tweet_id"]
+    ids = warehouse.frame(Select(names.raw, ("tweet_id",)))["tweet_id"]
     print(
         f"restart finished in {time.perf_counter() - started:.1f} s: {len(ids):,} rows, "
         f"{ids.nunique():,} distinct tweet ids, expected {n:,} → "
@@ -315,9 +315,8 @@ def live_latency(home: Path, warehouse: Warehouse, postgres_url: str, seed: int)
             f"arrival → {label}: p50 {ms[0]:.0f} ms, p95 {ms[1]:.0f} ms, max {ms[2]:.0f} ms "
             f"({len(values)} tweets, consumer polling every 0.1 s)"
         )
-    recorded = tables.query(
-        warehouse, f"SELECT arrived_at, stored_at FROM {names.raw}"
-    )  # file mtime → row written, as the table itself records it
+    # file mtime → row written, as the table itself records it
+    recorded = warehouse.frame(Select(names.raw, ("arrived_at", "stored_at")))
     lag = (recorded["stored_at"] - recorded["arrived_at"]).dt.total_seconds() * 1000
     print(f"stored_at − arrived_at in the raw table: median {lag.median():.0f} ms")
 

@@ -17,12 +17,27 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
-import sqlalchemy as sa
 
-from ml_platform.core.warehouse import Warehouse
-from ml_platform.labelling.sources import epoch_bucket, fetch, quoted, utc
+from ml_platform.core.warehouse import (
+    Compare,
+    Condition,
+    Join,
+    OneOf,
+    Select,
+    Warehouse,
+    WarehouseError,
+)
 from ml_platform.tweets.contract import TweetTables
 
+SHOWN_COLUMNS = (
+    "tweet_id",
+    "created_at",
+    "user_screen_name",
+    "text",
+    "probability",
+    "model_version",
+    "entity_urls",
+)
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_RANGE = timedelta(days=7)  # 168 hours: a bar each, and a week of rows to count at most
 HOUR = timedelta(hours=1)
@@ -53,10 +68,7 @@ def window(
     tweet when that is earlier (`since=1970…&until=2100…` shows the latest tweets)."""
     newest = None
     if until is None or since is None or until - since > MAX_RANGE:
-        found = fetch(
-            warehouse, f"SELECT MAX(created_at) AS newest FROM {quoted(warehouse, names.ai)}"
-        )
-        newest = utc(found[0]["newest"]) if found else None
+        newest = warehouse.max_value(names.ai, "created_at")
     if until is None:
         until = newest
     if until is None:
@@ -70,19 +82,14 @@ def window(
 
 
 def bucket_counts(
-    rows: list[dict[str, Any]], since: datetime, until: datetime, bucket: timedelta
+    found: pd.Series, since: datetime, until: datetime, bucket: timedelta
 ) -> pd.Series:
-    """AI tweets per bucket from (`bucket` number since the epoch, `n`) rows, every bucket of the
-    window present (zeros included)."""
+    """AI tweets per bucket from the counts of the buckets that have any (bucket start → n, as
+    `Warehouse.count_by_bucket` returns them), every bucket of the window present (zeros
+    included)."""
     freq = pd.Timedelta(bucket)
     starts = pd.date_range(
         pd.Timestamp(since).floor(freq), pd.Timestamp(until).floor(freq), freq=freq
-    )
-    seconds = int(bucket.total_seconds())
-    found = pd.Series(
-        [int(r["n"]) for r in rows],
-        index=pd.to_datetime([int(r["bucket"]) * seconds for r in rows], unit="s", utc=True),
-        dtype="int64",
     )
     return found.groupby(level=0).sum().reindex(starts, fill_value=0).astype("int64")
 
@@ -105,27 +112,25 @@ def load(
     since, until, shortened = window(warehouse, names, since, until)
     if since is None or until is None:  # no AI tweets yet
         return empty
-    ai = quoted(warehouse, names.ai)
-    where = "created_at >= :since AND created_at <= :until AND probability >= :floor"
-    params = {"floor": min_probability, "since": since, "until": until}
-    slot = epoch_bucket(warehouse, "created_at", int(HOUR.total_seconds()))
-    grouped = fetch(
-        warehouse,
-        f"SELECT {slot} AS bucket, COUNT(*) AS n FROM {ai} WHERE {where} GROUP BY {slot}",
-        **params,
+    where = (
+        Compare("created_at", ">=", since),
+        Compare("created_at", "<=", until),
+        Compare("probability", ">=", min_probability),
     )
+    in_window = Select(names.ai, where=where)
+    grouped = warehouse.count_by_bucket(in_window, "created_at", int(HOUR.total_seconds()))
     counts = bucket_counts(grouped, since, until, HOUR)
-    tweets = fetch(
-        warehouse,
-        "SELECT tweet_id, created_at, user_screen_name, text, probability, model_version, "
-        f"entity_urls FROM {ai} WHERE {where} ORDER BY created_at DESC, tweet_id DESC "
-        "LIMIT :limit",
-        limit=limit,
-        **params,
+    tweets = warehouse.rows(
+        Select(
+            names.ai,
+            SHOWN_COLUMNS,
+            where,
+            order_by=("-created_at", "-tweet_id"),
+            limit=limit,
+        )
     )
     links = _links(warehouse, names, [int(t["tweet_id"]) for t in tweets])
     for found in tweets:
-        found["created_at"] = utc(found["created_at"])
         found["links"] = links.get(int(found["tweet_id"])) or [
             u for u in (found["entity_urls"] or "").split() if _is_web(u)
         ]
@@ -136,7 +141,7 @@ def load(
         total=int(counts.sum()),
         tweets=tweets,
         hourly=counts,
-        domains=_domains(warehouse, names, where, params),
+        domains=_domains(warehouse, names, since, until, where),
         shortened=shortened,
     )
 
@@ -160,14 +165,14 @@ def dashboard_indexes(warehouse: Warehouse, names: TweetTables) -> None:
             continue
         try:
             warehouse.ensure_index(table, columns)
-        except sa.exc.DBAPIError as error:
+        except WarehouseError as error:
             log.warning("dashboard: no index on %s (%s); its queries read the whole table",
-                        table, error.orig)  # fmt: skip
+                        table, error)  # fmt: skip
         _INDEXED.add(key)
 
 
 def _as_utc(value: datetime) -> datetime:
-    """Bound parameters must be UTC: SQLite compares the stored UTC text with the value's text."""
+    """The window as the page shows it: in UTC, a naive value meaning UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -178,11 +183,13 @@ def _is_web(url: str) -> bool:
 def _links(warehouse: Warehouse, names: TweetTables, ids: list[int]) -> dict[int, list[str]]:
     if not ids or not warehouse.table_exists(names.urls):
         return {}
-    rows = fetch(
-        warehouse,
-        f"SELECT tweet_id, url FROM {quoted(warehouse, names.urls)} WHERE tweet_id IN :ids "
-        "ORDER BY tweet_id, url",
-        ids=ids,
+    rows = warehouse.rows(
+        Select(
+            names.urls,
+            ("tweet_id", "url"),
+            (OneOf("tweet_id", ids),),
+            order_by=("tweet_id", "url"),
+        )
     )
     out: dict[int, list[str]] = {}
     for row in rows:
@@ -192,22 +199,24 @@ def _links(warehouse: Warehouse, names: TweetTables, ids: list[int]) -> dict[int
 
 
 def _domains(
-    warehouse: Warehouse, names: TweetTables, where: str, params: dict[str, Any]
+    warehouse: Warehouse,
+    names: TweetTables,
+    since: datetime,
+    until: datetime,
+    where: tuple[Condition, ...],
 ) -> list[tuple[str, int]]:
     """The window's most linked domains. A link row carries its tweet's `created_at`, so links
     are narrowed by time through their own index before they meet the AI tweets."""
     if not warehouse.table_exists(names.urls):
         return []
-    rows = fetch(
-        warehouse,
-        f"SELECT u.domain, COUNT(*) AS n FROM {quoted(warehouse, names.urls)} u "
-        f"JOIN (SELECT tweet_id FROM {quoted(warehouse, names.ai)} WHERE {where}) a "
-        "ON a.tweet_id = u.tweet_id "
-        "WHERE u.created_at >= :since AND u.created_at <= :until "
-        "GROUP BY u.domain ORDER BY n DESC, u.domain LIMIT 10",
-        **params,
+    links = Select(
+        names.urls,
+        ("domain",),
+        (Compare("created_at", ">=", since), Compare("created_at", "<=", until)),
+        join=Join(names.ai, on=("tweet_id",), where=where),
     )
-    return [(str(r["domain"]), int(r["n"])) for r in rows]
+    counted = warehouse.count_by(links, "domain", top=10)
+    return [(str(d), int(n)) for d, n in zip(counted["domain"], counted["n"], strict=True)]
 
 
 def hourly_svg(counts: pd.Series, width: int = 720, height: int = 180) -> str:

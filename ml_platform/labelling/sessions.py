@@ -23,12 +23,20 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
+from ml_platform.core.warehouse import Compare, IsNull, Kind, Select, TableSpec, Warehouse
 
-from ml_platform.core.warehouse import Warehouse
-
-SESSIONS = "labelling_sessions"
-_TIME = sa.DateTime(timezone=True)
+SESSIONS = TableSpec(
+    "labelling_sessions",
+    {
+        "id_digest": Kind.TEXT,
+        "token_digest": Kind.TEXT,
+        "created_at": Kind.TIMESTAMP,
+        "expires_at": Kind.TIMESTAMP,
+        "revoked_at": Kind.TIMESTAMP,
+    },
+    key=("id_digest",),
+    required=("id_digest", "token_digest", "created_at", "expires_at"),
+)
 
 
 def digest(value: str) -> str:
@@ -51,34 +59,22 @@ class SessionStore:
         self.warehouse = warehouse
         self.secret = secret
         self.lifetime = lifetime
-        self.table = sa.Table(
-            SESSIONS,
-            sa.MetaData(schema=warehouse.db_schema),
-            sa.Column("id_digest", sa.Text, primary_key=True),
-            sa.Column("token_digest", sa.Text, nullable=False),
-            sa.Column("created_at", _TIME, nullable=False),
-            sa.Column("expires_at", _TIME, nullable=False),
-            sa.Column("revoked_at", _TIME),
-        )
-        with warehouse.engine().begin() as conn:
-            if warehouse.db_schema:
-                conn.execute(sa.schema.CreateSchema(warehouse.db_schema, if_not_exists=True))
-            self.table.create(conn, checkfirst=True)
+        warehouse.ensure_table(SESSIONS)
 
     def open(self, token: str, now: datetime | None = None) -> tuple[str, Session]:
         """A new session for `token`: the cookie value and the session."""
         now = now or datetime.now(UTC)
         session = Session(secrets.token_urlsafe(32), digest(token), now + self.lifetime)
-        with self.warehouse.engine().begin() as conn:
-            conn.execute(
-                self.table.insert().values(
-                    id_digest=digest(session.session_id),
-                    token_digest=session.token_digest,
-                    created_at=now,
-                    expires_at=session.expires_at,
-                    revoked_at=None,
-                )
-            )
+        self.warehouse.insert_row(
+            SESSIONS,
+            {
+                "id_digest": digest(session.session_id),
+                "token_digest": session.token_digest,
+                "created_at": now,
+                "expires_at": session.expires_at,
+                "revoked_at": None,
+            },
+        )
         return self._cookie(session.session_id, session.expires_at), session
 
     def check(self, cookie: str, now: datetime | None = None) -> Session | None:
@@ -93,29 +89,22 @@ class SessionStore:
             return None
         if int(expiry) <= now.timestamp():
             return None
-        with self.warehouse.engine().connect() as conn:
-            row = (
-                conn.execute(
-                    sa.select(self.table).where(self.table.c.id_digest == digest(session_id))
-                )
-                .mappings()
-                .first()
-            )
+        this = Compare("id_digest", "==", digest(session_id))
+        found = self.warehouse.rows(Select(SESSIONS.name, where=(this,), limit=1))
+        row = found[0] if found else None
         if row is None or row["revoked_at"] is not None:
             return None
-        expires_at = _utc(row["expires_at"])
+        expires_at = row["expires_at"]  # aware, in UTC
         if expires_at <= now:
             return None
         return Session(session_id, row["token_digest"], expires_at)
 
     def revoke(self, session_id: str, now: datetime | None = None) -> None:
-        with self.warehouse.engine().begin() as conn:
-            conn.execute(
-                self.table.update()
-                .where(self.table.c.id_digest == digest(session_id))
-                .where(self.table.c.revoked_at.is_(None))
-                .values(revoked_at=now or datetime.now(UTC))
-            )
+        self.warehouse.update(
+            SESSIONS.name,
+            {"revoked_at": now or datetime.now(UTC)},
+            [Compare("id_digest", "==", digest(session_id)), IsNull("revoked_at")],
+        )
 
     def csrf_token(self, session_id: str) -> str:
         """What pages of this session send in `X-CSRF-Token`; no other site can compute it."""
@@ -128,11 +117,6 @@ class SessionStore:
     def _cookie(self, session_id: str, expires_at: datetime) -> str:
         expiry = str(int(expires_at.timestamp()))
         return f"{session_id}.{expiry}.{self._signature(session_id, expiry)}"
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite hands timestamps back without an offset; they were written in UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class SignInLimiter:

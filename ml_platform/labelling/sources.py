@@ -22,63 +22,26 @@ labelling app reading stale tables.
   keeps its own copy of every row it lands (`labelling_published_feedback`) and withdraws only
   a label that is both its own and the pair's latest.
 
-Every value is a bound parameter; table names are built from validated settings and quoted.
+Every query is a `core.warehouse.Select`: values are bound parameters, names are quoted there.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 
-from ml_platform.core.warehouse import Warehouse
+from ml_platform.core.warehouse import AnyOf, Compare, OneOf, Select, Warehouse
 from ml_platform.entity_matching.contract import LANDING_FEEDBACK, RECORD_META_COLUMNS, REVIEW_QUEUE
 from ml_platform.entity_matching.contract import TIMESTAMP_FORMAT as FEEDBACK_TIME_FORMAT
 from ml_platform.tweets.contract import TWEET_COLUMNS, TweetTables
 
 PUBLISHED_FEEDBACK = "labelling_published_feedback"  # the rows this UI landed, and only those
-TIME = sa.DateTime(timezone=True)
 
 
-def quoted(warehouse: Warehouse, table: str) -> str:
-    preparer = warehouse.engine().dialect.identifier_preparer
-    if warehouse.db_schema:
-        return f"{preparer.quote_schema(warehouse.db_schema)}.{preparer.quote(table)}"
-    return preparer.quote(table)
-
-
-def fetch(warehouse: Warehouse, sql: str, **params: Any) -> list[dict[str, Any]]:
-    """Rows as dicts, values as the driver returns them (tweet ids stay exact Python ints).
-    List values bind as expanding IN parameters; datetimes as timestamps."""
-    statement = sa.text(sql)
-    for name, value in params.items():
-        if isinstance(value, list | tuple):
-            statement = statement.bindparams(sa.bindparam(name, expanding=True))
-        elif isinstance(value, datetime):
-            statement = statement.bindparams(sa.bindparam(name, type_=TIME))
-    with warehouse.engine().connect() as conn:
-        return [dict(row) for row in conn.execute(statement, params).mappings()]
-
-
-def epoch_bucket(warehouse: Warehouse, column: str, seconds: int) -> str:
-    """SQL for the number of the `seconds`-long bucket since 1970 that a timestamp column falls
-    in, so the database groups rows and only the bucket counts travel. SQLite keeps timestamps
-    as UTC text, which `strftime('%s')` reads; `seconds` is an int, never caller text."""
-    seconds = int(seconds)
-    if warehouse.engine().dialect.name == "sqlite":
-        return f"(CAST(strftime('%s', {column}) AS INTEGER) / {seconds})"
-    # date_part is double precision: EXTRACT's numeric made counting a week 1.7 times slower
-    return f"FLOOR(date_part('epoch', {column}) / {seconds})"
-
-
-def utc(value: Any) -> datetime | None:
-    """Drivers return timestamps with (PostgreSQL) or without (SQLite, stored as UTC) an offset."""
-    if value is None:
-        return None
-    stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
-    return stamp.to_pydatetime()
+def _first(warehouse: Warehouse, select: Select) -> dict[str, Any] | None:
+    found = warehouse.rows(replace(select, limit=1))
+    return found[0] if found else None
 
 
 # tweets ---------------------------------------------------------------------------------------
@@ -98,21 +61,24 @@ def tweet_candidates(warehouse: Warehouse, names: TweetTables) -> pd.DataFrame:
     tables = tweet_tables(warehouse, names)
     if not tables:
         return pd.DataFrame({"item_id": pd.Series(dtype="str"), "probability": []})
-    union = " UNION ".join(f"SELECT tweet_id FROM {quoted(warehouse, t)}" for t in tables)
-    # every column qualified: after a classification both sides have a tweet_id, and SQLite
-    # calls a bare one ambiguous
+    ids = [Select(t, ("tweet_id",)) for t in tables]
+    frame = pd.concat([warehouse.frame(select) for select in ids]).drop_duplicates("tweet_id")
+    frame = frame.sort_values("tweet_id", ignore_index=True)
     if warehouse.table_exists(names.classified):
-        sql = (
-            f"SELECT t.tweet_id, c.probability FROM ({union}) t "
-            f"LEFT JOIN {quoted(warehouse, names.classified)} c ON c.tweet_id = t.tweet_id "
-            "ORDER BY t.tweet_id, c.model_version"
+        listed = AnyOf(tuple(OneOf("tweet_id", select) for select in ids))
+        scored = warehouse.frame(
+            Select(
+                names.classified,
+                ("tweet_id", "probability", "model_version"),
+                where=(listed,),
+                order_by=("tweet_id", "model_version"),
+            )
         )
+        # a tweet classified by several model versions: the newest probability is the one to trust
+        newest = scored.drop_duplicates("tweet_id", keep="last")[["tweet_id", "probability"]]
+        frame = frame.merge(newest, on="tweet_id", how="left")
     else:
-        sql = f"SELECT t.tweet_id, NULL AS probability FROM ({union}) t ORDER BY t.tweet_id"
-    rows = fetch(warehouse, sql)
-    frame = pd.DataFrame(rows, columns=["tweet_id", "probability"])
-    # a tweet classified by several model versions: the newest probability is the one to trust
-    frame = frame.drop_duplicates("tweet_id", keep="last")
+        frame = frame.assign(probability=float("nan"))
     return pd.DataFrame(
         {
             "item_id": frame["tweet_id"].map(str).astype("str"),
@@ -123,28 +89,19 @@ def tweet_candidates(warehouse: Warehouse, names: TweetTables) -> pd.DataFrame:
 
 def tweet(warehouse: Warehouse, names: TweetTables, tweet_id: int) -> dict[str, Any] | None:
     """One tweet with the newest classification, or None when no tweet table holds it."""
-    columns = ", ".join(TWEET_COLUMNS)
+    this = (Compare("tweet_id", "==", tweet_id),)
     for table in tweet_tables(warehouse, names):
-        rows = fetch(
-            warehouse, f"SELECT {columns} FROM {quoted(warehouse, table)} WHERE tweet_id = :id",
-            id=tweet_id,
-        )  # fmt: skip
-        if rows:
-            found = rows[0]
+        found = _first(warehouse, Select(table, TWEET_COLUMNS, this))
+        if found:
             break
     else:
         return None
     found["probability"], found["model_version"] = None, None
     if warehouse.table_exists(names.classified):
-        scored = fetch(
-            warehouse,
-            f"SELECT probability, model_version FROM {quoted(warehouse, names.classified)} "
-            "WHERE tweet_id = :id ORDER BY model_version DESC",
-            id=tweet_id,
+        newest = Select(
+            names.classified, ("probability", "model_version"), this, order_by=("-model_version",)
         )
-        if scored:
-            found.update(scored[0])
-    found["created_at"] = utc(found["created_at"])
+        found.update(_first(warehouse, newest) or {})
     return found
 
 
@@ -153,12 +110,14 @@ def latest_golden_label(
 ) -> int | None:
     if not warehouse.table_exists(names.golden):
         return None
-    rows = fetch(
-        warehouse,
-        f"SELECT label FROM {quoted(warehouse, names.golden)} "
-        "WHERE tweet_id = :id AND annotator = :annotator ORDER BY labelled_at DESC LIMIT 1",
-        id=tweet_id,
-        annotator=annotator,
+    rows = warehouse.rows(
+        Select(
+            names.golden,
+            ("label",),
+            (Compare("tweet_id", "==", tweet_id), Compare("annotator", "==", annotator)),
+            order_by=("-labelled_at",),
+            limit=1,
+        )
     )
     """The annotator's label as last written (None: never written, or withdrawn)."""
     label = rows[0]["label"] if rows else None
@@ -196,39 +155,30 @@ def review_pairs(warehouse: Warehouse) -> pd.DataFrame:
     empty = pd.DataFrame(columns=["source_id", "target_id", "probability", "batch"])
     if not warehouse.table_exists(REVIEW_QUEUE):
         return empty
-    rows = fetch(
-        warehouse,
-        "SELECT source_id, target_id, probability, partition_key AS batch "
-        f"FROM {quoted(warehouse, REVIEW_QUEUE)} ORDER BY partition_key",
-    )
-    frame = pd.DataFrame(rows, columns=list(empty.columns))
+    columns = ("source_id", "target_id", "probability", "partition_key")
+    rows = warehouse.rows(Select(REVIEW_QUEUE, columns, order_by=("partition_key",)))
+    frame = pd.DataFrame(rows, columns=list(columns)).rename(columns={"partition_key": "batch"})
     return frame.drop_duplicates(["source_id", "target_id"], keep="last").reset_index(drop=True)
 
 
 def review_pair(warehouse: Warehouse, source_id: str, target_id: str) -> dict[str, Any] | None:
     if not warehouse.table_exists(REVIEW_QUEUE):
         return None
-    rows = fetch(
-        warehouse,
-        f"SELECT * FROM {quoted(warehouse, REVIEW_QUEUE)} "
-        "WHERE source_id = :source AND target_id = :target ORDER BY partition_key DESC",
-        source=source_id,
-        target=target_id,
-    )
-    return rows[0] if rows else None
+    pair = (Compare("source_id", "==", source_id), Compare("target_id", "==", target_id))
+    return _first(warehouse, Select(REVIEW_QUEUE, where=pair, order_by=("-partition_key",)))
 
 
 def record(warehouse: Warehouse, table: str, record_id: str) -> dict[str, Any] | None:
     """The newest imported version of a source or target record, without bookkeeping columns."""
     if not warehouse.table_exists(table):
         return None
-    order = " ORDER BY partition_key DESC" if _has_partitions(warehouse, table) else ""
-    rows = fetch(
-        warehouse, f"SELECT * FROM {quoted(warehouse, table)} WHERE id = :id{order}", id=record_id
+    newest = ("-partition_key",) if "partition_key" in warehouse.column_names(table) else ()
+    found = _first(
+        warehouse, Select(table, where=(Compare("id", "==", record_id),), order_by=newest)
     )
-    if not rows:
+    if found is None:
         return None
-    return {k: v for k, v in rows[0].items() if k not in RECORD_META_COLUMNS}
+    return {k: v for k, v in found.items() if k not in RECORD_META_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -245,18 +195,15 @@ def latest_feedback(
     table = PUBLISHED_FEEDBACK if ours else LANDING_FEEDBACK
     if not warehouse.table_exists(table):
         return None
-    rows = fetch(
-        warehouse,
-        f"SELECT label, modified_at FROM {quoted(warehouse, table)} "
-        "WHERE source_id = :source AND target_id = :target ORDER BY modified_at DESC LIMIT 1",
-        source=source_id,
-        target=target_id,
+    pair = (Compare("source_id", "==", source_id), Compare("target_id", "==", target_id))
+    found = _first(
+        warehouse, Select(table, ("label", "modified_at"), pair, order_by=("-modified_at",))
     )
-    if not rows:
+    if found is None:
         return None
-    label = rows[0]["label"]
+    label = found["label"]
     return LandedFeedback(
-        None if label is None or pd.isna(label) else int(label), str(rows[0]["modified_at"])
+        None if label is None or pd.isna(label) else int(label), str(found["modified_at"])
     )
 
 
@@ -279,8 +226,3 @@ def add_feedback(
     )
     warehouse.append_rows(LANDING_FEEDBACK, row)
     warehouse.append_rows(PUBLISHED_FEEDBACK, row)
-
-
-def _has_partitions(warehouse: Warehouse, table: str) -> bool:
-    columns = sa.inspect(warehouse.engine()).get_columns(table, schema=warehouse.db_schema)
-    return any(c["name"] == "partition_key" for c in columns)

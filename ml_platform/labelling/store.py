@@ -14,72 +14,60 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
-import sqlalchemy as sa
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.core.warehouse import Warehouse
+from ml_platform.core.warehouse import Compare, Condition, Kind, OneOf, Select, TableSpec, Warehouse
 
-LABELS = "labelling_labels"
-ASSIGNMENTS = "labelling_assignments"
-QUEUE_SETTINGS = "labelling_queue_settings"
 ACTIONS = ("label", "skip", "retract")
 MAX_NOTE = 2000
 
-# SQLite only auto-increments an INTEGER primary key; PostgreSQL gets a BIGINT identity.
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_TIME = sa.DateTime(timezone=True)
-
-
-def _tables(schema: str | None) -> dict[str, sa.Table]:
-    metadata = sa.MetaData(schema=schema)
-    return {
-        LABELS: sa.Table(
-            LABELS,
-            metadata,
-            sa.Column("id", _ID, primary_key=True, autoincrement=True),
-            sa.Column("queue", sa.Text, nullable=False),
-            sa.Column("item_id", sa.Text, nullable=False),
-            sa.Column("action", sa.Text, nullable=False),
-            sa.Column("label", sa.Text),  # NULL for skip and retract
-            sa.Column("annotator", sa.Text, nullable=False),
-            sa.Column("note", sa.Text),
-            sa.Column("item_version", sa.Text),  # fingerprint of what the annotator was shown
-            sa.Column("retracts", sa.BigInteger),  # id of the row an undo takes back
-            sa.Column("labelled_at", _TIME, nullable=False),
-            sa.Index("ix_labelling_labels_queue_item", "queue", "item_id"),
-        ),
-        ASSIGNMENTS: sa.Table(
-            ASSIGNMENTS,
-            metadata,
-            sa.Column("id", _ID, primary_key=True, autoincrement=True),
-            sa.Column("annotator", sa.Text, nullable=False),
-            sa.Column("queue", sa.Text, nullable=False),
-            sa.Column("assigned", sa.Boolean, nullable=False),
-            sa.Column("changed_by", sa.Text, nullable=False),
-            sa.Column("changed_at", _TIME, nullable=False),
-        ),
-        QUEUE_SETTINGS: sa.Table(
-            QUEUE_SETTINGS,
-            metadata,
-            sa.Column("id", _ID, primary_key=True, autoincrement=True),
-            sa.Column("queue", sa.Text, nullable=False),
-            sa.Column("labels_per_item", sa.BigInteger, nullable=False),
-            sa.Column("random_share", sa.Double, nullable=False),
-            sa.Column("changed_by", sa.Text, nullable=False),
-            sa.Column("changed_at", _TIME, nullable=False),
-        ),
-    }
+LABELS = TableSpec(
+    "labelling_labels",
+    {
+        "queue": Kind.TEXT,
+        "item_id": Kind.TEXT,
+        "action": Kind.TEXT,
+        "label": Kind.TEXT,  # NULL for skip and retract
+        "annotator": Kind.TEXT,
+        "note": Kind.TEXT,
+        "item_version": Kind.TEXT,  # fingerprint of what the annotator was shown
+        "retracts": Kind.BIGINT,  # id of the row an undo takes back
+        "labelled_at": Kind.TIMESTAMP,
+    },
+    required=("queue", "item_id", "action", "annotator", "labelled_at"),
+    serial_id=True,
+    indexes=(("queue", "item_id"),),
+)
+ASSIGNMENTS = TableSpec(
+    "labelling_assignments",
+    {
+        "annotator": Kind.TEXT,
+        "queue": Kind.TEXT,
+        "assigned": Kind.BOOLEAN,
+        "changed_by": Kind.TEXT,
+        "changed_at": Kind.TIMESTAMP,
+    },
+    required=("annotator", "queue", "assigned", "changed_by", "changed_at"),
+    serial_id=True,
+)
+QUEUE_SETTINGS = TableSpec(
+    "labelling_queue_settings",
+    {
+        "queue": Kind.TEXT,
+        "labels_per_item": Kind.BIGINT,
+        "random_share": Kind.DOUBLE,
+        "changed_by": Kind.TEXT,
+        "changed_at": Kind.TIMESTAMP,
+    },
+    required=("queue", "labels_per_item", "random_share", "changed_by", "changed_at"),
+    serial_id=True,
+)
 
 
 @dataclass(frozen=True)
 class QueueSettings:
     labels_per_item: int
     random_share: float
-
-
-def _utc(values: pd.Series) -> pd.Series:
-    """SQLite hands timestamps back without an offset; they were written in UTC."""
-    return pd.to_datetime(values, utc=True, format="mixed")
 
 
 def current_labels(rows: pd.DataFrame) -> pd.DataFrame:
@@ -103,12 +91,8 @@ class LabelStore:
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
-        self._tables = _tables(warehouse.db_schema)
-        with warehouse.engine().begin() as conn:
-            if warehouse.db_schema:
-                conn.execute(sa.schema.CreateSchema(warehouse.db_schema, if_not_exists=True))
-            for table in self._tables.values():
-                table.create(conn, checkfirst=True)
+        for table in (LABELS, ASSIGNMENTS, QUEUE_SETTINGS):
+            warehouse.ensure_table(table)
 
     # labels ------------------------------------------------------------------------------------
 
@@ -174,16 +158,14 @@ class LabelStore:
         annotator: str | None = None,
         item_ids: Iterable[str] | None = None,
     ) -> pd.DataFrame:
-        table = self._tables[LABELS]
-        query = sa.select(table).order_by(table.c.id)
+        where: list[Condition] = []
         if queue is not None:
-            query = query.where(table.c.queue == queue)
+            where.append(Compare("queue", "==", queue))
         if annotator is not None:
-            query = query.where(table.c.annotator == annotator)
+            where.append(Compare("annotator", "==", annotator))
         if item_ids is not None:
-            query = query.where(table.c.item_id.in_(list(item_ids)))
-        frame = self._read(query, table)
-        return frame.assign(labelled_at=_utc(frame["labelled_at"]))
+            where.append(OneOf("item_id", list(item_ids)))
+        return self._read(Select(LABELS.name, where=tuple(where), order_by=("id",)))
 
     def current(self, queue: str, item_ids: Iterable[str] | None = None) -> pd.DataFrame:
         return current_labels(self.rows(queue=queue, item_ids=item_ids))
@@ -203,8 +185,7 @@ class LabelStore:
     def assignments(self) -> dict[str, dict[str, bool]]:
         """annotator → queue → assigned, from each pair's latest row; annotators and queues
         nobody changed are absent (the app treats them as assigned to every queue)."""
-        table = self._tables[ASSIGNMENTS]
-        frame = self._read(sa.select(table).order_by(table.c.id), table)
+        frame = self._read(Select(ASSIGNMENTS.name, order_by=("id",)))
         latest = frame.drop_duplicates(["annotator", "queue"], keep="last")
         out: dict[str, dict[str, bool]] = {}
         for row in latest.itertuples():
@@ -228,12 +209,16 @@ class LabelStore:
         )
 
     def queue_settings(self, queue: str, default: QueueSettings) -> QueueSettings:
-        table = self._tables[QUEUE_SETTINGS]
-        query = sa.select(table).where(table.c.queue == queue).order_by(table.c.id.desc()).limit(1)
-        with self.warehouse.engine().connect() as conn:
-            row = conn.execute(query).mappings().first()
-        if row is None:
+        newest = Select(
+            QUEUE_SETTINGS.name,
+            where=(Compare("queue", "==", queue),),
+            order_by=("-id",),
+            limit=1,
+        )
+        found = self.warehouse.rows(newest)
+        if not found:
             return default
+        row = found[0]
         return QueueSettings(int(row["labels_per_item"]), float(row["random_share"]))
 
     # plumbing -----------------------------------------------------------------------------------
@@ -241,19 +226,15 @@ class LabelStore:
     def _append(self, **values: object) -> int:
         return self._insert(LABELS, **values)
 
-    def _insert(self, name: str, **values: object) -> int:
-        table = self._tables[name]
-        with self.warehouse.engine().begin() as conn:
-            result = conn.execute(table.insert().values(**values).returning(table.c.id))
-            return int(result.scalar_one())
+    def _insert(self, table: TableSpec, **values: object) -> int:
+        row_id = self.warehouse.insert_row(table, values)
+        if row_id is None:
+            raise RuntimeError(f"{table.name} has no serial id to return")
+        return row_id
 
-    def _read(self, query: sa.Select, table: sa.Table) -> pd.DataFrame:
-        with self.warehouse.engine().connect() as conn:
-            result = conn.execute(query)
-            records = [dict(row) for row in result.mappings()]
-        frame = pd.DataFrame(records, columns=[c.name for c in table.columns])
-        if "id" in frame:
-            frame["id"] = frame["id"].astype("int64")
+    def _read(self, select: Select) -> pd.DataFrame:
+        """Rows typed as written (timestamps in UTC); `retracts` is Int64 even without NULLs."""
+        frame = self.warehouse.frame(select)
         if "retracts" in frame:
             frame["retracts"] = frame["retracts"].astype("Int64")
         return frame

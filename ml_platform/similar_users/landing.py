@@ -10,7 +10,6 @@ report the rows the app got wrong.
 import json
 
 import pandas as pd
-import sqlalchemy as sa
 
 from ml_platform.core.errors import InvalidInputError
 from ml_platform.core.warehouse import Warehouse
@@ -66,17 +65,12 @@ def read_landing_tables(warehouse: Warehouse) -> LearnerTables:
 def watermarks(warehouse: Warehouse) -> dict[str, list] | None:
     """Per landing table its row count and newest date (as text); None while any is missing."""
     marks = {}
-    with warehouse.engine().connect() as conn:
-        for table, name in LANDING_TABLES.items():
-            if not warehouse.table_exists(name):
-                return None
-            target = sa.Table(name, sa.MetaData(schema=warehouse.db_schema), autoload_with=conn)
-            date = DATE_COLUMNS[table]
-            columns = [sa.func.count()]
-            if date is not None:
-                columns.append(sa.func.max(target.c[date]))
-            row = conn.execute(sa.select(*columns).select_from(target)).one()
-            marks[table] = [int(row[0]), None if len(row) < 2 or row[1] is None else str(row[1])]
+    for table, name in LANDING_TABLES.items():
+        if not warehouse.table_exists(name):
+            return None
+        date = DATE_COLUMNS[table]
+        newest = None if date is None else warehouse.max_value(name, date)
+        marks[table] = [warehouse.count(name), None if newest is None else str(newest)]
     return marks
 
 

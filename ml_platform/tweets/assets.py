@@ -18,7 +18,7 @@ from upath import UPath
 
 from ml_platform.core import artifacts, storage
 from ml_platform.core.storage import ObjectStore
-from ml_platform.core.warehouse import Warehouse
+from ml_platform.core.warehouse import Select, Warehouse
 from ml_platform.demo_data.tweets import generate_tweet_stream, write_tweet_stream
 from ml_platform.tweets import evaluation, golden, live, splits, stream, tables, training
 from ml_platform.tweets.classifier import TweetClassifier, unpack_directory
@@ -447,11 +447,7 @@ def tweet_urls(tweets_settings: TweetsSettings, warehouse: Warehouse) -> dg.Mate
     names = tweets_settings.tables()
     report = live.store_urls(warehouse, names)
     top = (
-        tables.query(
-            warehouse,
-            f"SELECT domain, COUNT(*) AS links FROM {_quoted(warehouse, names.urls)} "
-            "GROUP BY domain ORDER BY links DESC, domain LIMIT 10",
-        )
+        warehouse.count_by(Select(names.urls), "domain", top=10).rename(columns={"n": "links"})
         if warehouse.table_exists(names.urls)
         else pd.DataFrame()
     )
@@ -466,7 +462,3 @@ def tweet_urls(tweets_settings: TweetsSettings, warehouse: Warehouse) -> dg.Mate
             ),
         )
     )
-
-
-def _quoted(warehouse: Warehouse, table: str) -> str:
-    return warehouse.engine().dialect.identifier_preparer.quote(table)

@@ -5,7 +5,7 @@ import dagster as dg
 
 from ml_platform.core import artifacts
 from ml_platform.core.checks import expect, expectation_check
-from ml_platform.core.warehouse import Warehouse
+from ml_platform.core.warehouse import AnyOf, Blank, IsNull, Select, Warehouse
 from ml_platform.tweets import assets
 from ml_platform.tweets.resources import TweetsSettings
 
@@ -60,11 +60,8 @@ def raw_tweets_have_text(
     table = tweets_settings.tables().raw
     if not warehouse.table_exists(table):
         return dg.AssetCheckResult(passed=True, metadata={"rows": 0})
-    quoted = warehouse.engine().dialect.identifier_preparer.quote(table)
-    bad = warehouse.read_sql(
-        f"SELECT tweet_id, source, text FROM {quoted} "
-        "WHERE text IS NULL OR TRIM(text) = '' OR created_at IS NULL LIMIT 10"
-    )
+    unusable = AnyOf((Blank("text"), IsNull("created_at")))
+    bad = warehouse.frame(Select(table, ("tweet_id", "source", "text"), (unusable,), limit=10))
     return dg.AssetCheckResult(
         passed=bad.empty,
         metadata={

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from ml_platform.core.warehouse import Warehouse
+from ml_platform.core.warehouse import Absent, Compare, Join, Select, Warehouse
 from ml_platform.tweets import tables, urls
 from ml_platform.tweets.contract import TweetTables
 from ml_platform.tweets.tables import (
@@ -72,20 +72,19 @@ def store_ai_tweets(warehouse: Warehouse, tweet_tables: TweetTables) -> StepRepo
     """Copy classified AI tweets not in `ai_tweets` yet, with their text and probability."""
     if not warehouse.table_exists(tweet_tables.classified):
         return StepReport(0, 0)
-    quote = warehouse.engine().dialect.identifier_preparer.quote
-    ai_exists = warehouse.table_exists(tweet_tables.ai)
-    sql = (
-        f"SELECT r.tweet_id, r.created_at, r.user_screen_name, r.text, r.lang, r.entity_urls, "
-        f"c.probability, c.model_version, c.classified_at "
-        f"FROM {quote(tweet_tables.classified)} c JOIN {quote(tweet_tables.raw)} r "
-        f"ON r.tweet_id = c.tweet_id WHERE c.is_ai"
+    tweet = Join(
+        tweet_tables.raw,
+        on=("tweet_id",),
+        columns=("created_at", "user_screen_name", "text", "lang", "entity_urls"),
     )
-    if ai_exists:
-        sql += (
-            f" AND NOT EXISTS (SELECT 1 FROM {quote(tweet_tables.ai)} a "
-            "WHERE a.tweet_id = c.tweet_id)"
+    new = warehouse.frame(
+        Select(
+            tweet_tables.classified,
+            ("tweet_id", "probability", "model_version", "classified_at"),
+            where=(Compare("is_ai", "==", True), Absent("tweet_id", tweet_tables.ai)),
+            join=tweet,
         )
-    new = tables.query(warehouse, sql)
+    )
     if new.empty:
         return StepReport(0, 0)
     added = tables.insert_new_rows(warehouse, tweet_tables.ai, new, AI_COLUMNS, ("tweet_id",))

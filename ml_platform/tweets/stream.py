@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import pandas as pd
 from upath import UPath
 
-from ml_platform.core.warehouse import Warehouse
+from ml_platform.core.warehouse import Compare, Warehouse
 from ml_platform.tweets import tables
 from ml_platform.tweets.contract import TweetTables
 from ml_platform.tweets.parsing import RejectedLine, read_json_lines, read_messages
@@ -100,7 +100,7 @@ class LandingSource:
 
     def committed(self) -> set[str]:
         rows = tables.read_rows(
-            self._warehouse, self._cursor_table, "source = :source", {"source": self.name}
+            self._warehouse, self._cursor_table, [Compare("source", "==", self.name)]
         )
         return set(rows["position"]) if len(rows) else set()
 

@@ -66,11 +66,9 @@ def test_the_dashboard_reads_the_tweet_products_tables_on_both_backends(warehous
 
 
 def test_bucket_counts_include_empty_buckets():
-    hour = 3600
     start = datetime(2026, 11, 1, 8, tzinfo=UTC)
-    rows = [{"bucket": int(start.timestamp()) // hour, "n": 2},
-            {"bucket": int(start.timestamp()) // hour + 2, "n": 1}]  # fmt: skip
-    counts = dashboard.bucket_counts(rows, start, start + timedelta(hours=3), timedelta(hours=1))
+    found = pd.Series([2, 1], index=[pd.Timestamp(start), pd.Timestamp(start) + timedelta(hours=2)])
+    counts = dashboard.bucket_counts(found, start, start + timedelta(hours=3), timedelta(hours=1))
     assert counts.tolist() == [2, 0, 1, 0]
     assert counts.index[0] == pd.Timestamp("2026-11-01T08:00Z")
 

@@ -130,7 +130,7 @@ def test_offsets_are_committed_only_after_storage_so_a_crash_loses_and_duplicate
     dead = tables.read_rows(postgres_warehouse, NAMES.dead_letters)
     assert dead[["line", "document"]].values.tolist() == [[1, "not json"]]
     assert dead["origin"].str.startswith(f"{topic}/").all()
-    ids = tables.query(postgres_warehouse, f"SELECT tweet_id FROM {NAMES.raw}")["tweet_id"]
+    ids = tables.read_rows(postgres_warehouse, NAMES.raw)["tweet_id"]
     assert len(ids) == ids.nunique() == 600
     # the group's committed offsets now cover every message (Tansu's ListOffsets reports a high
     # watermark of 1 per partition, so `stream.kafka_backlog` cannot be checked against it)

@@ -28,7 +28,7 @@ def generated():
 
 
 def stored_ids(warehouse) -> list[int]:
-    return tables.query(warehouse, f"SELECT tweet_id FROM {NAMES.raw}")["tweet_id"].tolist()
+    return tables.read_rows(warehouse, NAMES.raw)["tweet_id"].tolist()
 
 
 def test_landed_files_are_stored_once_and_remembered(tmp_path, postgres_warehouse, generated):
