@@ -7,7 +7,7 @@ from dataclasses import asdict
 import dagster as dg
 import pandas as pd
 
-from ml_platform.core import artifacts
+from ml_platform.core import artifacts, progress
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.datasets.learners import TABLES, LearnerTables
 from ml_platform.similar_users import checks, evaluation, plots
@@ -42,11 +42,17 @@ _DESCRIPTIONS = {
         for name, description in _DESCRIPTIONS.items()
     },
 )
-def learner_tables(similar_users_settings: SimilarUsersSettings, warehouse: Warehouse):
+def learner_tables(
+    context: dg.AssetExecutionContext,
+    similar_users_settings: SimilarUsersSettings,
+    warehouse: Warehouse,
+):
     """The four behaviour tables (and community labels when the source has them), read from
     the CSV folder, the landing tables or the generator as the settings say."""
-    tables, communities = similar_users_settings.load(warehouse)
     source = similar_users_settings.source()
+    with progress.load(context.log, f"the four learner tables from {source}") as loaded:
+        tables, communities = similar_users_settings.load(warehouse)
+        loaded.rows = sum(len(tables.table(name)) for name in TABLES)
     for name in TABLES:
         table = tables.table(name)
         metadata = {"rows": len(table), "source": source}

@@ -65,6 +65,12 @@ def platform(postgres_url, s3_endpoint):
         conn.execute(sa.schema.DropSchema(warehouse.db_schema, cascade=True))
 
 
+@pytest.fixture(scope="module")
+def automation_cursor() -> dict:
+    """The automation evaluation's cursor from tick to tick, as the daemon keeps it."""
+    return {}
+
+
 def test_every_asset_materializes_into_tables_named_by_prefix_and_version(platform):
     result, _, _, settings, _, warehouse = platform
     assert result.success
@@ -107,7 +113,9 @@ def test_lf_analysis_and_labeller_evaluation_are_in_the_metadata(platform):
     assert model["threshold"] == model["metric/threshold"] >= 0.5
 
 
-def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_model(platform):
+def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_model(
+    platform, automation_cursor
+):
     """Before: the golden-labels sensor retrained on the very labels the job had just trained on
     (model 2, served) and the new-model sensor re-ran classification, leaving the classified
     tweets with model 1. Now automation follows the promoted model, and the job that promoted
@@ -116,6 +124,7 @@ def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_mo
 
     golden_tick = runs.tick(tweets_golden_labels_sensor, defs, instance)
     automation = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    automation_cursor["cursor"] = automation.cursor
     stream_tick = runs.tick(tweets_stream_sensor, defs, instance)
 
     assert golden_tick.skipped == "0 new golden labels; retraining at 5"
@@ -184,12 +193,14 @@ def test_enough_new_golden_labels_retrain_once(platform):
 
 
 def test_a_model_promoted_without_classifying_classifies_the_backlog_and_nothing_twice(
-    platform,
+    platform, automation_cursor
 ):
     """The retrain above ran no `classified_tweets`: automation classifies what is new with its
     promoted model, and the stream from then on is classified by the model serving loads."""
     _, defs, instance, settings, store, warehouse = platform
-    automation = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    automation = dg.evaluate_automation_conditions(
+        defs=defs, instance=instance, cursor=automation_cursor.get("cursor")
+    )
     live = [
         dg.AssetKey(name)
         for name in ("classified_tweets", "ai_tweets", "tweet_urls")
