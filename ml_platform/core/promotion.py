@@ -4,8 +4,10 @@ that materializes when the candidate's blocking checks passed.
 Inside one run Dagster's blocking checks already skip everything downstream of a failed
 candidate. A promoted asset can also be materialized on its own, though — from the UI, a
 sensor's run request or declarative automation after a retrain — so it asks the event log again
-(`refusal`): only a candidate whose latest materialization every named check judged, and passed,
-may be promoted; otherwise the promoted asset fails and the model promoted before stays.
+(`refusal`): only a candidate whose latest materialization every named check judged, and did not
+fail with ERROR severity (what blocks in a run too; a WARN is reported, not blocking), may be
+promoted; otherwise the promoted asset fails (`require_promotable`) and the model promoted
+before stays.
 """
 
 from collections.abc import Sequence
@@ -37,7 +39,16 @@ def refusal(
         target = evaluation.target_materialization_data
         if target is None or target.run_id != materialization.run_id:
             return f"{check_name} did not judge the latest {name} (run {materialization.run_id})"
-        if not evaluation.passed:
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
             figures = {key: value.value for key, value in evaluation.metadata.items()}
             return f"{name} (run {materialization.run_id}) failed {check_name}: {figures}"
     return None
+
+
+def require_promotable(
+    context: dg.AssetExecutionContext, candidate: str, check_names: Sequence[str]
+) -> None:
+    """Raise `dg.Failure` (the step fails, nothing is stored) unless `candidate` may be promoted."""
+    reason = refusal(context.instance, dg.AssetKey(candidate), check_names)
+    if reason is not None:
+        raise dg.Failure(f"not promoted: {reason}; the model promoted before stays")

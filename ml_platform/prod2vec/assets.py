@@ -13,7 +13,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from ml_platform.core import artifacts, progress
+from ml_platform.core import artifacts, progress, promotion
 from ml_platform.core.catalog import DataCatalog
 from ml_platform.core.exports import export_partition
 from ml_platform.core.storage import ObjectStore
@@ -348,7 +348,9 @@ def product_vectors(
     prod2vec_model: Prod2VecModel,
     products: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
-    """One vector per product (the target embedding layer) with its name: what other models use."""
+    """One vector per product (the target embedding layer) with its name: what other models use.
+    Only from a model that passed its quality gate, however this asset is launched."""
+    promotion.require_promotable(context, "prod2vec_model", [QUALITY_CHECK])
     vectors = prod2vec_model.vectors
     table = (
         pd.DataFrame({"product_id": prod2vec_model.product_ids})
@@ -388,10 +390,13 @@ def product_vectors(
 
 @dg.asset(group_name=GROUP, kinds={"numpy"})
 def prod2vec_index(
-    prod2vec_model: Prod2VecModel, product_vectors: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    prod2vec_model: Prod2VecModel,
+    product_vectors: pd.DataFrame,
 ) -> dg.Output[ProductIndex]:
     """Similar products by the method that scored best on held-out baskets, with names: what
-    is served."""
+    is served (only from a model that passed its quality gate)."""
+    promotion.require_promotable(context, "prod2vec_model", [QUALITY_CHECK])
     neighbours = None
     if prod2vec_model.similar_method == BOUGHT_WITH:
         neighbours = top_neighbours(

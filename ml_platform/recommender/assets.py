@@ -10,7 +10,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from ml_platform.core import artifacts, progress
+from ml_platform.core import artifacts, progress, promotion
 from ml_platform.core.vectors import VectorIndex
 from ml_platform.recommender import evaluation
 from ml_platform.recommender.baselines import GlobalMean, Popularity, tune_bias_baseline
@@ -197,6 +197,7 @@ def ranking_model(
 
 @dg.asset(group_name=GROUP, kinds={"numpy"})
 def recommender_model(
+    context: dg.AssetExecutionContext,
     recommender_settings: RecommenderSettings,
     ratings: pd.DataFrame,
     movies: pd.DataFrame,
@@ -207,7 +208,11 @@ def recommender_model(
 
     Models are trained on the split's train part, but what a user has already rated is every
     rating we hold: a served recommendation must never be a movie they rated, held out or not.
+    Only models that passed their blocking checks are put together (also when this asset is
+    materialized on its own, after a run whose check failed).
     """
+    promotion.require_promotable(context, "retrieval_model", [RETRIEVAL_CHECK])
+    promotion.require_promotable(context, "ranking_model", [RANKING_CHECK])
     model = TwoStageRecommender(
         retrieval_model, ranking_model, ratings, movies, candidates=recommender_settings.candidates
     )

@@ -7,7 +7,7 @@ from dataclasses import asdict
 import dagster as dg
 import pandas as pd
 
-from ml_platform.core import artifacts, progress
+from ml_platform.core import artifacts, progress, promotion
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.datasets.learners import TABLES, LearnerTables
 from ml_platform.similar_users import checks, evaluation, plots
@@ -257,10 +257,16 @@ def user_display(
 
 @dg.asset(group_name=GROUP, kinds={"numpy"})
 def similar_users_index(
-    user_embeddings: UserEmbeddings, user_display: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    user_embeddings: UserEmbeddings,
+    user_display: pd.DataFrame,
 ) -> dg.Output[SimilarUsersIndex]:
     """What `ml-platform serve` loads (and reloads when this is re-materialized): the query
-    embedders, the user vectors in a `core.vectors.VectorIndex` and each user's summary."""
+    embedders, the user vectors in a `core.vectors.VectorIndex` and each user's summary. Only
+    from embeddings that passed their blocking checks, however this asset is launched."""
+    promotion.require_promotable(
+        context, "user_embeddings", [RANDOM_CHECK, BASELINE_CHECK, VECTOR_CHECK]
+    )
     index = SimilarUsersIndex(user_embeddings, user_display)
     return dg.Output(
         index,

@@ -414,15 +414,12 @@ def tweet_classifier(
 ) -> dg.Output[TweetClassifier]:
     """The candidate that passed its check, exported as a versioned SavedModel (TensorFlow
     Serving layout): what the serving app, TF Serving and live classification use."""
-    candidate = dg.AssetKey(CANDIDATE)
-    reason = promotion.refusal(context.instance, candidate, [CLASSIFIER_CHECK])
-    if reason is not None:
-        raise dg.Failure(f"not promoted: {reason}; the model promoted before stays")
+    promotion.require_promotable(context, CANDIDATE, [CLASSIFIER_CHECK])
     model = tweet_classifier_candidate
     exported = object_store.path(f"{SERVING_EXPORTS}/{model.version}")
     _export(model, exported)
     context.log.info(f"SavedModel version {model.version} exported to {exported}")
-    source = context.instance.get_latest_materialization_event(candidate)
+    source = context.instance.get_latest_materialization_event(dg.AssetKey(CANDIDATE))
     return dg.Output(
         model,
         metadata={
