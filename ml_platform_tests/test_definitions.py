@@ -82,9 +82,7 @@ def test_every_automated_asset_is_evaluated_by_a_running_automation_sensor():
     launches what automation now follows."""
     repository = defs.get_repository_def()
     graph = repository.asset_graph
-    automated = {
-        key for key in graph.get_all_asset_keys() if graph.get(key).automation_condition
-    }
+    automated = {key for key in graph.get_all_asset_keys() if graph.get(key).automation_condition}
     sensors = [
         sensor
         for sensor in repository.sensor_defs

@@ -66,9 +66,20 @@ def platform(postgres_url, s3_endpoint):
 
 
 @pytest.fixture(scope="module")
-def automation_cursor() -> dict:
+def automation() -> dict:
     """The automation evaluation's cursor from tick to tick, as the daemon keeps it."""
     return {}
+
+
+def automation_tick(defs: dg.Definitions, instance, state: dict) -> set[str]:
+    """One evaluation of the automation conditions, as the automation sensor's tick after each
+    run would: the names of the assets it asks for."""
+    evaluated = dg.evaluate_automation_conditions(
+        defs=defs, instance=instance, cursor=state.get("cursor")
+    )
+    state["cursor"] = evaluated.cursor
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    return {key.to_user_string() for key in keys if evaluated.get_num_requested(key)}
 
 
 def test_every_asset_materializes_into_tables_named_by_prefix_and_version(platform):
@@ -114,7 +125,7 @@ def test_lf_analysis_and_labeller_evaluation_are_in_the_metadata(platform):
 
 
 def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_model(
-    platform, automation_cursor
+    platform, automation
 ):
     """Before: the golden-labels sensor retrained on the very labels the job had just trained on
     (model 2, served) and the new-model sensor re-ran classification, leaving the classified
@@ -123,12 +134,11 @@ def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_mo
     result, defs, instance, settings, store, warehouse = platform
 
     golden_tick = runs.tick(tweets_golden_labels_sensor, defs, instance)
-    automation = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-    automation_cursor["cursor"] = automation.cursor
+    automated = automation_tick(defs, instance, automation)
     stream_tick = runs.tick(tweets_stream_sensor, defs, instance)
 
     assert golden_tick.skipped == "0 new golden labels; retraining at 5"
-    assert automation.total_requested == 0
+    assert automated == set()
     assert stream_tick.skipped == "nothing new in the stream"
     metadata = runs.materialized(result)
     assert metadata[CANDIDATE]["golden_rows"] == metadata["golden_labels"]["golden_rows"]
@@ -139,7 +149,9 @@ def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_mo
     assert metadata["classified_tweets"]["model_version"] == served
 
 
-def test_a_new_stream_file_runs_a_micro_batch_that_classifies_only_the_new_tweets(platform):
+def test_a_new_stream_file_runs_a_micro_batch_that_classifies_only_the_new_tweets(
+    platform, automation
+):
     _, defs, instance, settings, store, warehouse = platform
     names = settings.tables()
     before = tables.read_rows(warehouse, names.classified)
@@ -160,9 +172,10 @@ def test_a_new_stream_file_runs_a_micro_batch_that_classifies_only_the_new_tweet
     unchanged = after.merge(before, on="tweet_id", suffixes=("", "_before"))
     assert (unchanged["classified_at"] == unchanged["classified_at_before"]).all()
     assert runs.tick(tweets_stream_sensor, defs, instance).skipped == "nothing new in the stream"
+    assert automation_tick(defs, instance, automation) == set()  # it classified them itself
 
 
-def test_enough_new_golden_labels_retrain_once(platform):
+def test_enough_new_golden_labels_retrain_once(platform, automation):
     _, defs, instance, settings, _, warehouse = platform
     table = settings.tables().golden
     seen = tables.count_rows(warehouse, table)
@@ -187,26 +200,21 @@ def test_enough_new_golden_labels_retrain_once(platform):
     retrained = runs.materialized(retrain.runs[0])
     assert retrained[CANDIDATE]["golden_rows"] == seen + 5
     assert retrained[PROMOTED]["model_version"] == 2  # it passed, so the same run promoted it
+    # the new promoted model sets off classification (the next test runs what is asked for)
+    automation["requested"] = automation_tick(defs, instance, automation)
+    assert automation["requested"] == {"classified_tweets", "ai_tweets", "tweet_urls"}
     # the labels the retrain consumed start no second one, whatever the cursor says
     again = runs.tick(tweets_golden_labels_sensor, defs, instance)
     assert again.skipped == "0 new golden labels; retraining at 5"
 
 
 def test_a_model_promoted_without_classifying_classifies_the_backlog_and_nothing_twice(
-    platform, automation_cursor
+    platform, automation
 ):
     """The retrain above ran no `classified_tweets`: automation classifies what is new with its
     promoted model, and the stream from then on is classified by the model serving loads."""
     _, defs, instance, settings, store, warehouse = platform
-    automation = dg.evaluate_automation_conditions(
-        defs=defs, instance=instance, cursor=automation_cursor.get("cursor")
-    )
-    live = [
-        dg.AssetKey(name)
-        for name in ("classified_tweets", "ai_tweets", "tweet_urls")
-        if automation.get_num_requested(dg.AssetKey(name))
-    ]
-    assert len(live) == 3 and automation.total_requested == 3
+    live = [dg.AssetKey(name) for name in sorted(automation["requested"])]
     count = tables.count_rows(warehouse, settings.tables().classified)
     run = defs.resolve_job_def("tweets_job").execute_in_process(
         instance=instance, asset_selection=live
