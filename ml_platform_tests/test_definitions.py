@@ -53,8 +53,8 @@ PRODUCT_ASSETS = {
                  "prod2vec_hyperparameters", "prod2vec_tuning_analysis", "prod2vec_model",
                  "product_vectors", "similar_products"},
     "tweets": {"raw_tweets", "deduplicated_tweets", "tweet_splits", "weak_labels",
-               "golden_labels", "labeller_evaluation", "tweet_classifier", "classified_tweets",
-               "ai_tweets", "tweet_urls"},
+               "golden_labels", "labeller_evaluation", "tweet_classifier_candidate",
+               "tweet_classifier", "classified_tweets", "ai_tweets", "tweet_urls"},
 }  # fmt: skip
 
 
@@ -74,3 +74,28 @@ def test_every_product_is_a_group_with_its_main_assets_and_a_job():
 
 def test_definitions_validate_like_dagster_does():
     dg.Definitions.validate_loadable(defs)
+
+
+def test_every_automated_asset_is_evaluated_by_a_running_automation_sensor():
+    """An automation condition does nothing unless an automation condition sensor evaluates it:
+    each one is targeted by such a sensor that runs without a click, and no asset sensor
+    launches what automation now follows."""
+    repository = defs.get_repository_def()
+    graph = repository.asset_graph
+    automated = {key for key in graph.get_all_asset_keys() if graph.get(key).automation_condition}
+    sensors = [
+        sensor
+        for sensor in repository.sensor_defs
+        if isinstance(sensor, dg.AutomationConditionSensorDefinition)
+    ]
+    running = set().union(
+        *(
+            sensor.asset_selection.resolve(graph)
+            for sensor in sensors
+            if sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        )
+    )
+    assert {"tweet_classifier", "classified_tweets"} <= {k.to_user_string() for k in automated}
+    assert automated <= running, sorted(k.to_user_string() for k in automated - running)
+    names = {sensor.name for sensor in repository.sensor_defs}
+    assert "tweets_new_model_sensor" not in names

@@ -40,9 +40,9 @@ def tick(
         return Tick(skipped=result.skip_message, cursor=cursor, runs=[], requests=[])
     for request in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    job = defs.resolve_job_def(sensor.job_name)
     runs = [
-        job.execute_in_process(
+        # a sensor targeting several jobs names one per request
+        defs.resolve_job_def(request.job_name or sensor.job_name).execute_in_process(
             instance=instance,
             partition_key=request.partition_key,
             asset_selection=request.asset_selection,

@@ -13,7 +13,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from ml_platform.core import artifacts
+from ml_platform.core import artifacts, progress, promotion
 from ml_platform.core.catalog import DataCatalog
 from ml_platform.core.exports import export_partition
 from ml_platform.core.storage import ObjectStore
@@ -56,10 +56,12 @@ SIMILAR_K = 10
         ),
     },
 )
-def instacart(prod2vec_settings: Prod2VecSettings):
+def instacart(context: dg.AssetExecutionContext, prod2vec_settings: Prod2VecSettings):
     """Instacart files (or the generator), read once and validated against each other."""
-    dataset = prod2vec_settings.dataset()
     source = prod2vec_settings.source()
+    with progress.load(context.log, f"Instacart order lines from {source}") as loaded:
+        dataset = prod2vec_settings.dataset()
+        loaded.rows = len(dataset.order_products)
     yield dg.Output(
         dataset.orders,
         output_name="orders",
@@ -198,6 +200,7 @@ def prod2vec_hyperparameters(
         users_share=config.users_share,
         batch_size=batch_size,
         seed=prod2vec_settings.seed,
+        callbacks=[progress.optuna_trial_logger(context.log, "prod2vec tuning")],
     )
     yield dg.Output(
         result.best.as_dict(),
@@ -253,6 +256,7 @@ def prod2vec_hyperparameters(
     ],
 )
 def prod2vec_model(
+    context: dg.AssetExecutionContext,
     prod2vec_settings: Prod2VecSettings,
     skipgram_pairs: pd.DataFrame,
     baskets: pd.DataFrame,
@@ -260,6 +264,8 @@ def prod2vec_model(
     prod2vec_hyperparameters: dict,
 ):
     """Keras skip-gram with negative sampling on the pairs, measured beside the baselines."""
+    from ml_platform.core.keras_progress import EpochLog  # imports Keras: only when training
+
     seed = prod2vec_settings.seed
     data = TrainingData.from_baskets(baskets, products, seed)
     pairs = SkipgramPairs(
@@ -274,7 +280,14 @@ def prod2vec_model(
     hp = Hyperparameters(**prod2vec_hyperparameters)
     config = prod2vec_settings.pair_config()
     model = fit_prod2vec(
-        pairs, data.product_ids, data.purchases, config, hp, data.evidence, seed=seed
+        pairs,
+        data.product_ids,
+        data.purchases,
+        config,
+        hp,
+        data.evidence,
+        seed=seed,
+        callbacks=[EpochLog(context.log, "prod2vec skip-gram")],
     )
     metrics = {
         **model_quality(data, model),
@@ -335,7 +348,9 @@ def product_vectors(
     prod2vec_model: Prod2VecModel,
     products: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
-    """One vector per product (the target embedding layer) with its name: what other models use."""
+    """One vector per product (the target embedding layer) with its name: what other models use.
+    Only from a model that passed its quality gate, however this asset is launched."""
+    promotion.require_promotable(context, "prod2vec_model", [QUALITY_CHECK])
     vectors = prod2vec_model.vectors
     table = (
         pd.DataFrame({"product_id": prod2vec_model.product_ids})
@@ -375,10 +390,13 @@ def product_vectors(
 
 @dg.asset(group_name=GROUP, kinds={"numpy"})
 def prod2vec_index(
-    prod2vec_model: Prod2VecModel, product_vectors: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    prod2vec_model: Prod2VecModel,
+    product_vectors: pd.DataFrame,
 ) -> dg.Output[ProductIndex]:
     """Similar products by the method that scored best on held-out baskets, with names: what
-    is served."""
+    is served (only from a model that passed its quality gate)."""
+    promotion.require_promotable(context, "prod2vec_model", [QUALITY_CHECK])
     neighbours = None
     if prod2vec_model.similar_method == BOUGHT_WITH:
         neighbours = top_neighbours(

@@ -7,7 +7,9 @@
   `bought_with.py`) — what held-out baskets measure (`evaluation.py`).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -76,6 +78,7 @@ def fit_prod2vec(
     *,
     seed: int = 42,
     on_epoch: EpochCallback | None = None,
+    callbacks: Sequence[Any] = (),
 ) -> Prod2VecModel:
     """Train the Keras skip-gram on `pairs` (rows of `product_ids`) and wrap it with ids and
     the training baskets' evidence (`bought_with.basket_evidence`)."""
@@ -85,6 +88,7 @@ def fit_prod2vec(
         hyperparameters,
         seed=seed,
         on_epoch=on_epoch,
+        callbacks=callbacks,
     )
     return Prod2VecModel(
         product_ids=np.asarray(product_ids),

@@ -16,8 +16,9 @@ TensorFlow is imported inside `train_skipgram` only; the result is numpy.
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -101,12 +102,14 @@ def train_skipgram(
     *,
     seed: int = 42,
     on_epoch: EpochCallback | None = None,
+    callbacks: Sequence[Any] = (),
 ) -> SkipgramModel:
     """Fit the skip-gram model on `pairs` for `epochs` passes, or until `on_epoch(epoch,
     target_vectors, context_vectors)` returns False (a tuning trial being pruned).
 
     `history["loss"]` is the loss of each epoch; `history["running_loss"]` the epoch's running
-    mean after every `steps_per_execution` steps (Keras' own progress figure)."""
+    mean after every `steps_per_execution` steps (Keras' own progress figure). `callbacks`
+    (Keras callbacks) see the training epochs, not the compiling call before them."""
     import keras
     import tensorflow as tf
 
@@ -169,7 +172,9 @@ def train_skipgram(
             outside[0] += time.perf_counter() - called
 
     training_started = time.perf_counter()
-    fitted = model.fit(data, epochs=hp.epochs, verbose=0, shuffle=False, callbacks=[Progress()])
+    fitted = model.fit(
+        data, epochs=hp.epochs, verbose=0, shuffle=False, callbacks=[Progress(), *callbacks]
+    )
     seconds = time.perf_counter() - training_started - outside[0]
     epochs_run = len(fitted.history["loss"])
     return SkipgramModel(

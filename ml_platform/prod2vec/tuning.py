@@ -20,7 +20,9 @@ its epochs holds 1/share times the updates, and that helped rather than hurt on 
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,8 +79,10 @@ def tune(
     users_share: float = 1.0,
     batch_size: int = Hyperparameters.batch_size,
     seed: int = 42,
+    callbacks: Sequence[Callable[[Any, Any], None]] = (),
 ) -> TuningResult:
-    """Run the search; stops after `trials` trials or `timeout_seconds`, whichever first."""
+    """Run the search; stops after `trials` trials or `timeout_seconds`, whichever first.
+    `callbacks` are Optuna's `(study, trial)` callbacks, called after each trial."""
     import optuna
     from optuna.samplers import TPESampler
 
@@ -136,7 +140,7 @@ def tune(
             "blend_strength": defaults.blend_strength,
         }
     )
-    study.optimize(objective, n_trials=trials, timeout=timeout_seconds)
+    study.optimize(objective, n_trials=trials, timeout=timeout_seconds, callbacks=list(callbacks))
     table = trials_table(study)
     completed = table.loc[table["state"] == "COMPLETE"]
     if completed.empty:

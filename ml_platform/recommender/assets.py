@@ -10,7 +10,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from ml_platform.core import artifacts
+from ml_platform.core import artifacts, progress, promotion
 from ml_platform.core.vectors import VectorIndex
 from ml_platform.recommender import evaluation
 from ml_platform.recommender.baselines import GlobalMean, Popularity, tune_bias_baseline
@@ -26,18 +26,26 @@ RANKING_CHECK = "ranking_beats_bias_baseline"
 
 
 @dg.asset(group_name=GROUP, kinds={"pandas"})
-def movies(recommender_settings: RecommenderSettings) -> dg.Output[pd.DataFrame]:
+def movies(
+    context: dg.AssetExecutionContext, recommender_settings: RecommenderSettings
+) -> dg.Output[pd.DataFrame]:
     """The movie catalogue (id, title, year, genres) from the MovieLens files or the generator."""
-    table = recommender_settings.dataset().movies
+    with progress.load(context.log, f"movies from {_source(recommender_settings)}") as loaded:
+        table = recommender_settings.dataset().movies
+        loaded.rows = len(table)
     return dg.Output(
         table, metadata={"movies": len(table), "source": _source(recommender_settings)}
     )
 
 
 @dg.asset(group_name=GROUP, kinds={"pandas"})
-def ratings(recommender_settings: RecommenderSettings) -> dg.Output[pd.DataFrame]:
+def ratings(
+    context: dg.AssetExecutionContext, recommender_settings: RecommenderSettings
+) -> dg.Output[pd.DataFrame]:
     """Every (user, movie, rating, timestamp), validated against the catalogue when loaded."""
-    table = recommender_settings.dataset().ratings
+    with progress.load(context.log, f"ratings from {_source(recommender_settings)}") as loaded:
+        table = recommender_settings.dataset().ratings
+        loaded.rows = len(table)
     return dg.Output(
         table,
         metadata={
@@ -139,12 +147,15 @@ def candidate_index(retrieval_model: RetrievalModel) -> dg.Output[VectorIndex]:
     ],
 )
 def ranking_model(
+    context: dg.AssetExecutionContext,
     recommender_settings: RecommenderSettings,
     ratings_split: pd.DataFrame,
     movies: pd.DataFrame,
     retrieval_model: RetrievalModel,
 ):
     """Ranking: the rating a user would give a movie, from embeddings, biases and features."""
+    from ml_platform.core.keras_progress import EpochLog  # imports Keras: only when training
+
     train, test = _parts(ratings_split)
     catalogue = movies["movie_id"].to_numpy()
     model = train_ranking(
@@ -153,6 +164,7 @@ def ranking_model(
         recommender_settings.ranking_config(),
         retrieval=retrieval_model,
         seed=recommender_settings.seed,
+        callbacks=[EpochLog(context.log, "ranking")],
     )
     ours = evaluation.rating_figures(
         test, model.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy())
@@ -185,6 +197,7 @@ def ranking_model(
 
 @dg.asset(group_name=GROUP, kinds={"numpy"})
 def recommender_model(
+    context: dg.AssetExecutionContext,
     recommender_settings: RecommenderSettings,
     ratings: pd.DataFrame,
     movies: pd.DataFrame,
@@ -195,7 +208,11 @@ def recommender_model(
 
     Models are trained on the split's train part, but what a user has already rated is every
     rating we hold: a served recommendation must never be a movie they rated, held out or not.
+    Only models that passed their blocking checks are put together (also when this asset is
+    materialized on its own, after a run whose check failed).
     """
+    promotion.require_promotable(context, "retrieval_model", [RETRIEVAL_CHECK])
+    promotion.require_promotable(context, "ranking_model", [RANKING_CHECK])
     model = TwoStageRecommender(
         retrieval_model, ranking_model, ratings, movies, candidates=recommender_settings.candidates
     )

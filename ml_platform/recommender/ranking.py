@@ -25,7 +25,7 @@ loss is slightly optimistic. The test set is outside every history, and test RMS
 """
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -150,8 +150,10 @@ def train_ranking(
     *,
     retrieval: RetrievalModel | None = None,
     seed: int = 42,
+    callbacks: Sequence[Any] = (),
 ) -> RankingModel:
-    """The rating model above, fitted on `train` over the `movies` catalogue."""
+    """The rating model above, fitted on `train` over the `movies` catalogue; `callbacks`
+    (Keras callbacks) see the epochs of both fits (validated, then the refit)."""
     import keras
 
     config = config or RankingConfig()
@@ -219,7 +221,7 @@ def train_ranking(
         validation_data=(inputs(validate_on), validate_on["rating"].to_numpy(np.float32)),
         epochs=config.epochs,
         batch_size=config.batch_size,
-        callbacks=[stop],
+        callbacks=[stop, *callbacks],
         verbose=0,
     )
     history = {name: [float(v) for v in values] for name, values in fitted.history.items()}
@@ -232,6 +234,7 @@ def train_ranking(
             train["rating"].to_numpy(np.float32),
             epochs=best_epochs,
             batch_size=config.batch_size,
+            callbacks=list(callbacks),
             verbose=0,
         )
 

@@ -7,7 +7,7 @@ from dataclasses import asdict
 import dagster as dg
 import pandas as pd
 
-from ml_platform.core import artifacts
+from ml_platform.core import artifacts, progress, promotion
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.similar_users import checks, evaluation, plots
 from ml_platform.similar_users.display import user_display as build_display
@@ -42,11 +42,17 @@ _DESCRIPTIONS = {
         for name, description in _DESCRIPTIONS.items()
     },
 )
-def learner_tables(similar_users_settings: SimilarUsersSettings, warehouse: Warehouse):
+def learner_tables(
+    context: dg.AssetExecutionContext,
+    similar_users_settings: SimilarUsersSettings,
+    warehouse: Warehouse,
+):
     """The four behaviour tables (and community labels when the source has them), read from
     the CSV folder, the landing tables or the generator as the settings say."""
-    tables, communities = similar_users_settings.load(warehouse)
     source = similar_users_settings.source()
+    with progress.load(context.log, f"the four learner tables from {source}") as loaded:
+        tables, communities = similar_users_settings.load(warehouse)
+        loaded.rows = sum(len(tables.table(name)) for name in TABLES)
     for name in TABLES:
         table = tables.table(name)
         metadata = {"rows": len(table), "source": source}
@@ -251,10 +257,16 @@ def user_display(
 
 @dg.asset(group_name=GROUP, kinds={"numpy"})
 def similar_users_index(
-    user_embeddings: UserEmbeddings, user_display: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    user_embeddings: UserEmbeddings,
+    user_display: pd.DataFrame,
 ) -> dg.Output[SimilarUsersIndex]:
     """What `ml-platform serve` loads (and reloads when this is re-materialized): the query
-    embedders, the user vectors in a `core.vectors.VectorIndex` and each user's summary."""
+    embedders, the user vectors in a `core.vectors.VectorIndex` and each user's summary. Only
+    from embeddings that passed their blocking checks, however this asset is launched."""
+    promotion.require_promotable(
+        context, "user_embeddings", [RANDOM_CHECK, BASELINE_CHECK, VECTOR_CHECK]
+    )
     index = SimilarUsersIndex(user_embeddings, user_display)
     return dg.Output(
         index,

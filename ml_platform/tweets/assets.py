@@ -1,5 +1,6 @@
 """The tweet asset graph: stream → raw table → de-duplicated → four splits → weak labels and
-golden labels → labeller evaluation and the classifier → live classification → AI tweets → links.
+golden labels → labeller evaluation and the candidate classifier → the promoted classifier (only
+a candidate that beat the labellers) → live classification → AI tweets → links.
 
 Tables are named from `tweets_settings` (`prefix`, `version`) and written through the
 `warehouse` resource rather than the table IO manager, whose names are fixed per asset: a new
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 from upath import UPath
 
-from ml_platform.core import artifacts, storage
+from ml_platform.core import artifacts, progress, promotion, storage
 from ml_platform.core.storage import ObjectStore
 from ml_platform.core.warehouse import Select, Warehouse
 from ml_platform.demo_data.tweets import generate_tweet_stream, write_tweet_stream
@@ -28,11 +29,14 @@ from ml_platform.tweets.resources import SERVING_EXPORTS, TweetsSettings
 from ml_platform.tweets.tables import DEDUPLICATED_COLUMNS, SPLIT_COLUMNS
 
 GROUP = "tweets"
+CANDIDATE = "tweet_classifier_candidate"  # every trained model, judged by CLASSIFIER_CHECK
+PROMOTED = "tweet_classifier"  # what serving, TF Serving and live classification read
 CLASSIFIER_CHECK = "tweet_classifier_beats_label_model"
 SIMULATED_ANNOTATOR = "generator-truth"
 # Metadata: rows of the golden table behind the labels (golden_labels) and behind a model
-# (tweet_classifier), so the golden-labels sensor never retrains on labels a model already saw.
+# (the candidate), so the golden-labels sensor never retrains on labels a model already saw.
 GOLDEN_ROWS = "golden_rows"
+MODEL_VERSION = "model_version"
 
 
 def _table_metadata(warehouse: Warehouse, table: str, **extra) -> dict:
@@ -218,8 +222,9 @@ def golden_rows_resolved(instance: dg.DagsterInstance) -> int:
 
 
 def golden_rows_trained_on(instance: dg.DagsterInstance) -> int:
-    """Golden-table rows the latest `tweet_classifier` was trained on; 0 before the first."""
-    return _metadata_int(instance, "tweet_classifier", GOLDEN_ROWS)
+    """Golden-table rows the latest candidate was trained on, promoted or not (retraining on
+    the same labels would make the same model again); 0 before the first."""
+    return _metadata_int(instance, CANDIDATE, GOLDEN_ROWS)
 
 
 def _metadata_int(instance: dg.DagsterInstance, asset: str, key: str) -> int:
@@ -314,24 +319,30 @@ def labeller_evaluation(
     check_specs=[
         dg.AssetCheckSpec(
             CLASSIFIER_CHECK,
-            asset="tweet_classifier",
+            asset=CANDIDATE,
             blocking=True,
-            description="Test F1 above the label model's and majority vote's on the same tweets.",
+            description="Test F1 above the label model's and majority vote's on the same "
+            "tweets; a candidate that fails is never promoted.",
         )
     ],
 )
-def tweet_classifier(
+def tweet_classifier_candidate(
     context: dg.AssetExecutionContext,
     tweets_settings: TweetsSettings,
     warehouse: Warehouse,
     object_store: ObjectStore,
     golden_labels: pd.DataFrame,
 ):
-    """The Keras text classifier, exported as a versioned SavedModel (TensorFlow Serving layout)."""
+    """A newly trained Keras text classifier, judged beside the labellers: nothing reads it
+    but the promotion, which happens only when its check passed."""
+    from ml_platform.core.keras_progress import EpochLog  # imports Keras: only when training
+
     names = tweets_settings.tables()
-    tweets = read_splits(warehouse, tweets_settings)
+    with progress.load(context.log, "split tweets") as loaded:
+        tweets = read_splits(warehouse, tweets_settings)
+        loaded.rows = len(tweets)
     weak = tables.read_rows(warehouse, names.weak_labels)
-    version = _next_version(object_store)
+    version = _next_version(context.instance, object_store)
     trained = training.train_tweet_classifier(
         tweets,
         weak,
@@ -339,10 +350,8 @@ def tweet_classifier(
         tweets_settings.classifier_config(),
         version=version,
         seed=tweets_settings.seed,
+        callbacks=[EpochLog(context.log, CANDIDATE)],
     )
-    exported = object_store.path(f"{SERVING_EXPORTS}/{version}")
-    _export(trained.classifier, exported)
-    context.log.info(f"SavedModel version {version} exported to {exported}")
     metrics = trained.metrics
     yield dg.Output(
         trained.classifier,
@@ -361,14 +370,13 @@ def tweet_classifier(
                 if len(np.unique(trained.test_truth)) == 2
                 else {},
             ),
-            "model_version": version,
+            MODEL_VERSION: version,
             GOLDEN_ROWS: golden_rows_resolved(context.instance),
             "threshold": dg.MetadataValue.float(trained.classifier.threshold),
             "threshold_chosen_on": trained.threshold_chosen_on,
             "reliability_diagram": dg.MetadataValue.md(
                 artifacts.markdown_table(trained.reliability.round(3))
             ),
-            "saved_model": dg.MetadataValue.path(str(exported)),
             "evaluated_on": trained.evaluated_on,
             "comparison": dg.MetadataValue.md(
                 artifacts.markdown_table(trained.comparison.set_index("model").round(4))
@@ -378,10 +386,7 @@ def tweet_classifier(
     )
     yield dg.AssetCheckResult(
         check_name=CLASSIFIER_CHECK,
-        passed=bool(
-            metrics["f1"] > metrics["label_model_f1"]
-            and metrics["f1"] > metrics["majority_vote_f1"]
-        ),
+        passed=classifier_beats_labellers(metrics),
         metadata={
             "f1": metrics["f1"],
             "label_model_f1": metrics["label_model_f1"],
@@ -391,14 +396,52 @@ def tweet_classifier(
     )
 
 
-def _next_version(object_store: ObjectStore) -> int:
-    """One more than the highest exported version: TensorFlow Serving serves the highest."""
+def classifier_beats_labellers(metrics: dict[str, float]) -> bool:
+    """The gate: a classifier no better than its own weak labels would only add a model."""
+    return bool(
+        metrics["f1"] > metrics["label_model_f1"] and metrics["f1"] > metrics["majority_vote_f1"]
+    )
+
+
+@dg.asset(
+    name=PROMOTED,
+    group_name=GROUP,
+    kinds={"tensorflow"},
+    automation_condition=promotion.FOLLOWS_PASSED_CANDIDATE,
+)
+def tweet_classifier(
+    context: dg.AssetExecutionContext,
+    object_store: ObjectStore,
+    tweet_classifier_candidate: TweetClassifier,
+) -> dg.Output[TweetClassifier]:
+    """The candidate that passed its check, exported as a versioned SavedModel (TensorFlow
+    Serving layout): what the serving app, TF Serving and live classification use."""
+    promotion.require_promotable(context, CANDIDATE, [CLASSIFIER_CHECK])
+    model = tweet_classifier_candidate
+    exported = object_store.path(f"{SERVING_EXPORTS}/{model.version}")
+    _export(model, exported)
+    context.log.info(f"SavedModel version {model.version} exported to {exported}")
+    source = context.instance.get_latest_materialization_event(dg.AssetKey(CANDIDATE))
+    return dg.Output(
+        model,
+        metadata={
+            MODEL_VERSION: model.version,
+            "threshold": dg.MetadataValue.float(model.threshold),
+            "saved_model": dg.MetadataValue.path(str(exported)),
+            "candidate_run_id": source.run_id if source else "",
+        },
+    )
+
+
+def _next_version(instance: dg.DagsterInstance, object_store: ObjectStore) -> int:
+    """One more than the highest version exported or given to a candidate: TensorFlow Serving
+    serves the highest, and a failed candidate's number is never reused for another model."""
     base = object_store.path(SERVING_EXPORTS)
-    if not base.exists():
-        return 1
-    base.fs.invalidate_cache()
-    versions = [int(p.name) for p in base.iterdir() if p.name.isdigit()]
-    return max(versions, default=0) + 1
+    versions = [_metadata_int(instance, CANDIDATE, MODEL_VERSION)]
+    if base.exists():
+        base.fs.invalidate_cache()
+        versions += [int(p.name) for p in base.iterdir() if p.name.isdigit()]
+    return max(versions) + 1
 
 
 def _export(model: TweetClassifier, target: UPath) -> None:
@@ -409,11 +452,23 @@ def _export(model: TweetClassifier, target: UPath) -> None:
         storage.publish_directory(Path(directory), target, last=("saved_model.pb",))
 
 
-@dg.asset(group_name=GROUP, kinds={"tensorflow", "sql"}, deps=[raw_tweets])
+# Live classification follows its parents: a newly promoted model classifies the backlog no
+# model has seen, and tweets stored by a run that did not classify them are classified after it
+# (a run that materializes both, such as a stream micro-batch, sets nothing further off).
+FOLLOWS_PARENTS = dg.AutomationCondition.eager()
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"tensorflow", "sql"},
+    deps=[raw_tweets],
+    automation_condition=FOLLOWS_PARENTS,
+)
 def classified_tweets(
     tweets_settings: TweetsSettings, warehouse: Warehouse, tweet_classifier: TweetClassifier
 ) -> dg.MaterializeResult:
-    """P(about AI) for every stored tweet not classified yet, by the model serving loads."""
+    """P(about AI) for every stored tweet not classified yet, by the promoted model (the one
+    serving loads)."""
     report = live.classify_new(
         warehouse,
         tweets_settings.tables(),
@@ -432,7 +487,12 @@ def classified_tweets(
     )
 
 
-@dg.asset(group_name=GROUP, kinds={"sql"}, deps=[classified_tweets])
+@dg.asset(
+    group_name=GROUP,
+    kinds={"sql"},
+    deps=[classified_tweets],
+    automation_condition=FOLLOWS_PARENTS,
+)
 def ai_tweets(tweets_settings: TweetsSettings, warehouse: Warehouse) -> dg.MaterializeResult:
     """The tweets to retweet: classified as about AI, with probability and model version."""
     report = live.store_ai_tweets(warehouse, tweets_settings.tables())
@@ -441,7 +501,7 @@ def ai_tweets(tweets_settings: TweetsSettings, warehouse: Warehouse) -> dg.Mater
     )
 
 
-@dg.asset(group_name=GROUP, kinds={"sql"}, deps=[ai_tweets])
+@dg.asset(group_name=GROUP, kinds={"sql"}, deps=[ai_tweets], automation_condition=FOLLOWS_PARENTS)
 def tweet_urls(tweets_settings: TweetsSettings, warehouse: Warehouse) -> dg.MaterializeResult:
     """Links in AI tweets (text and entities), normalised, one row per tweet and link."""
     names = tweets_settings.tables()

@@ -183,15 +183,17 @@ def train(
     validation: tuple[Sequence[str], np.ndarray] | None,
     config: ClassifierConfig,
     seed: int = 42,
+    callbacks: Sequence[Any] = (),
 ) -> TrainingResult:
     """Fit on soft `targets` in [0, 1] with per-example `weights`; early stopping on the
-    validation loss (golden dev labels when there are enough) restores the best epoch."""
+    validation loss (golden dev labels when there are enough) restores the best epoch.
+    `callbacks` (Keras callbacks) see every epoch, e.g. `core.keras_progress.EpochLog`."""
     import keras
 
     started = time.perf_counter()
     x = np.asarray(texts, dtype=object)
     model = build_model(x, config, seed)
-    callbacks = []
+    callbacks = list(callbacks)
     validation_data = None
     if validation is not None and len(validation[0]):
         validation_data = (

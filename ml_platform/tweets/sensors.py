@@ -1,19 +1,21 @@
-"""What starts tweet runs: new stream data, enough new golden labels, a new model.
+"""What starts tweet runs from outside the asset graph: new stream data, new golden labels.
 
 - `tweets_stream_sensor`: landed files not stored yet (or uncommitted Kafka messages) → a
-  micro-batch run: `raw_tweets`, and once a model exists `classified_tweets` → `ai_tweets` →
-  `tweet_urls`. One micro-batch run at a time: while one is queued or running the sensor waits
+  `tweets_micro_batch_job` run: `raw_tweets`, `classified_tweets` → `ai_tweets` → `tweet_urls`
+  (only `tweets_ingest_job`, `raw_tweets`, until a model is promoted). One micro-batch run at a time: while one is queued or running the sensor waits
   (the writes are idempotent, so an overlap would be harmless, only wasteful).
 - `tweets_golden_labels_sensor`: `retrain_after_labels` new rows in the golden table → re-evaluate
   the labellers and retrain. New means beyond both the cursor (the row count when it last
   requested; the table is append-only) and the rows the latest model was trained on (its
   `golden_rows` metadata): a `tweets_job` that imports labels and trains on them has consumed
   them, and retraining on the very same labels would only make a second model.
-- `tweets_new_model_sensor`: a new `tweet_classifier` → classify the tweets no model has
-  classified yet, unless the run that trained it also ran `classified_tweets` (a whole
-  `tweets_job`): that run already classified the backlog with it. Nothing already classified is
-  re-classified: `classified_tweets` takes only raw tweets without a row in the classified table
-  (an anti-join on tweet id), and each row keeps the version of the model that decided it.
+
+A new promoted model needs no sensor: `classified_tweets` → `ai_tweets` → `tweet_urls` follow
+their parents by declarative automation (`AutomationCondition.eager()`, evaluated by the
+product's automation condition sensor), and the promoted `tweet_classifier` follows a candidate
+only when its blocking check passed. Nothing already classified is re-classified:
+`classified_tweets` takes only raw tweets without a row in the classified table (an anti-join on
+tweet id), and each row keeps the version of the model that decided it.
 """
 
 import dagster as dg
@@ -21,12 +23,11 @@ import dagster as dg
 from ml_platform.core.storage import ObjectStore
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.tweets import stream, tables
-from ml_platform.tweets.assets import golden_rows_trained_on
-from ml_platform.tweets.jobs import CLASSIFY_BACKLOG, MICRO_BATCH, RETRAIN, tweets_job
+from ml_platform.tweets.assets import GROUP, PROMOTED, golden_rows_trained_on
+from ml_platform.tweets.jobs import tweets_ingest_job, tweets_micro_batch_job, tweets_retrain_job
 from ml_platform.tweets.resources import TweetsSettings
 
 STREAM_TAG = "ml_platform/tweets_stream"
-_CLASSIFIED = dg.AssetKey("classified_tweets")
 _ACTIVE = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -36,7 +37,9 @@ _ACTIVE = [
 
 
 @dg.sensor(
-    job=tweets_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING
+    jobs=[tweets_micro_batch_job, tweets_ingest_job],
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def tweets_stream_sensor(
     context: dg.SensorEvaluationContext,
@@ -44,11 +47,9 @@ def tweets_stream_sensor(
     warehouse: Warehouse,
     object_store: ObjectStore,
 ):
-    """New tweets arrived → store them and, once a model exists, classify them."""
+    """New tweets arrived → store them and, once a model is promoted, classify them."""
     in_flight = context.instance.get_runs(
-        filters=dg.RunsFilter(
-            job_name=tweets_job.name, statuses=_ACTIVE, tags={STREAM_TAG: "micro-batch"}
-        ),
+        filters=dg.RunsFilter(statuses=_ACTIVE, tags={STREAM_TAG: "micro-batch"}),
         limit=1,
     )
     if in_flight:
@@ -68,13 +69,12 @@ def tweets_stream_sensor(
         what = f"{waiting} landed files not stored yet"
     if not waiting:
         return dg.SkipReason("nothing new in the stream")
-    model_exists = context.instance.get_latest_materialization_event(
-        dg.AssetKey("tweet_classifier")
-    )
+    promoted = context.instance.get_latest_materialization_event(dg.AssetKey(PROMOTED))
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                asset_selection=MICRO_BATCH if model_exists else [dg.AssetKey("raw_tweets")],
+                # the whole micro-batch once a model is promoted; before, only store the tweets
+                job_name=(tweets_micro_batch_job if promoted else tweets_ingest_job).name,
                 tags={STREAM_TAG: "micro-batch", "ml_platform/waiting": what},
             )
         ]
@@ -82,7 +82,9 @@ def tweets_stream_sensor(
 
 
 @dg.sensor(
-    job=tweets_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING
+    job=tweets_retrain_job,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def tweets_golden_labels_sensor(
     context: dg.SensorEvaluationContext, tweets_settings: TweetsSettings, warehouse: Warehouse
@@ -96,32 +98,18 @@ def tweets_golden_labels_sensor(
             f"{new} new golden labels; retraining at {tweets_settings.retrain_after_labels}"
         )
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"golden-labels-{total}", asset_selection=RETRAIN)],
+        run_requests=[dg.RunRequest(run_key=f"golden-labels-{total}")],
         cursor=str(total),
     )
 
 
-@dg.asset_sensor(
-    asset_key=dg.AssetKey("tweet_classifier"),
-    job=tweets_job,
+# Follow-the-parents assets of this product (classification, promotion) are evaluated here;
+# running by default, as the other sensors, so a promoted model classifies without a click.
+tweets_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "tweets_automation_sensor",
+    target=dg.AssetSelection.groups(GROUP),
     default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
 )
-def tweets_new_model_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
-    """A new model → classify the tweets no model has classified yet (never re-classify)."""
-    run = context.instance.get_run_by_id(asset_event.run_id)
-    if run is not None and _classifies(run):
-        return dg.SkipReason(
-            f"run {run.run_id} trained this model and classified the stream with it"
-        )
-    return dg.RunRequest(run_key=f"model-{asset_event.run_id}", asset_selection=CLASSIFY_BACKLOG)
 
-
-def _classifies(run: dg.DagsterRun) -> bool:
-    """Whether the run's selection holds `classified_tweets`; a whole `tweets_job` (which
-    Dagster records as no selection, or an empty one) does."""
-    if run.asset_selection:
-        return _CLASSIFIED in run.asset_selection
-    return run.job_name == tweets_job.name
-
-
-ALL_SENSORS = [tweets_stream_sensor, tweets_golden_labels_sensor, tweets_new_model_sensor]
+ALL_SENSORS = [tweets_stream_sensor, tweets_golden_labels_sensor, tweets_automation_sensor]

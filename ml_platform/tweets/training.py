@@ -4,9 +4,11 @@ train` both run these functions.
 """
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,6 +115,7 @@ def train_tweet_classifier(
     *,
     version: int,
     seed: int = 42,
+    callbacks: Sequence[Any] = (),
 ) -> TrainedClassifier:
     """Train on train + snorkel_train (weak soft labels where a function voted, golden labels
     where people gave one), stop early and pick the threshold on dev, evaluate on test.
@@ -150,6 +153,7 @@ def train_tweet_classifier(
         (texts[dev_rows], dev_truth) if dev_rows.any() else None,
         config,
         seed=seed,
+        callbacks=callbacks,
     )
     # Platt scaling on dev, baked into the exported model: the served probability is then a
     # frequency on this stream, and the threshold is chosen on the same calibrated scale.

@@ -1,5 +1,6 @@
 """The tweet graph materialized on the real servers (PostgreSQL tables, S3 object store) from a
-small generated stream, then driven by its sensors as the stream grows."""
+small generated stream, then driven by its sensors and its automation conditions as the stream
+grows (what the daemon would do on each tick, evaluated in the test)."""
 
 import uuid
 
@@ -14,14 +15,11 @@ from ml_platform.core.storage import ObjectStore, ObjectStoreIOManager
 from ml_platform.core.warehouse import Warehouse, WarehouseIOManager
 from ml_platform.demo_data.tweets import generate_tweet_stream, write_tweet_stream
 from ml_platform.tweets import definitions, golden, tables
+from ml_platform.tweets.assets import CANDIDATE, PROMOTED
 from ml_platform.tweets.contract import SPLITS
-from ml_platform.tweets.jobs import CLASSIFY_BACKLOG, MICRO_BATCH, RETRAIN
+from ml_platform.tweets.jobs import tweets_micro_batch_job, tweets_retrain_job
 from ml_platform.tweets.resources import TweetsSettings
-from ml_platform.tweets.sensors import (
-    tweets_golden_labels_sensor,
-    tweets_new_model_sensor,
-    tweets_stream_sensor,
-)
+from ml_platform.tweets.sensors import tweets_golden_labels_sensor, tweets_stream_sensor
 
 SMALL = {
     "prefix": "acme_",
@@ -67,6 +65,23 @@ def platform(postgres_url, s3_endpoint):
         conn.execute(sa.schema.DropSchema(warehouse.db_schema, cascade=True))
 
 
+@pytest.fixture(scope="module")
+def automation() -> dict:
+    """The automation evaluation's cursor from tick to tick, as the daemon keeps it."""
+    return {}
+
+
+def automation_tick(defs: dg.Definitions, instance, state: dict) -> set[str]:
+    """One evaluation of the automation conditions, as the automation sensor's tick after each
+    run would: the names of the assets it asks for."""
+    evaluated = dg.evaluate_automation_conditions(
+        defs=defs, instance=instance, cursor=state.get("cursor")
+    )
+    state["cursor"] = evaluated.cursor
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    return {key.to_user_string() for key in keys if evaluated.get_num_requested(key)}
+
+
 def test_every_asset_materializes_into_tables_named_by_prefix_and_version(platform):
     result, _, _, settings, _, warehouse = platform
     assert result.success
@@ -95,12 +110,12 @@ def test_lf_analysis_and_labeller_evaluation_are_in_the_metadata(platform):
     evaluation = metadata["labeller_evaluation"]["evaluation"]
     assert "label_model" in evaluation and "majority_vote" in evaluation
     assert metadata["golden_labels"]["labels_in_test"] == 300
-    model = metadata["tweet_classifier"]
+    model = metadata[CANDIDATE]
     assert model["evaluated_on"] == "golden labels of test"
     assert model["metric/f1"] > max(
         model["metric/label_model_f1"], model["metric/majority_vote_f1"]
     )
-    assert model["saved_model"].endswith("tweet_classifier_serving/1")
+    assert metadata[PROMOTED]["saved_model"].endswith("tweet_classifier_serving/1")
     # calibrated on dev, judged on test; the dev threshold is recorded with the model
     assert model["metric/brier_score"] < 0.1
     assert "observed_ai_share" in model["reliability_diagram"]
@@ -109,25 +124,24 @@ def test_lf_analysis_and_labeller_evaluation_are_in_the_metadata(platform):
     assert model["threshold"] == model["metric/threshold"] >= 0.5
 
 
-def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_model(platform):
+def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_model(
+    platform, automation
+):
     """Before: the golden-labels sensor retrained on the very labels the job had just trained on
     (model 2, served) and the new-model sensor re-ran classification, leaving the classified
-    tweets with model 1."""
+    tweets with model 1. Now automation follows the promoted model, and the job that promoted
+    it already classified with it: nothing is asked for."""
     result, defs, instance, settings, store, warehouse = platform
 
     golden_tick = runs.tick(tweets_golden_labels_sensor, defs, instance)
-    with dg.build_sensor_context(instance=instance, definitions=defs) as context:
-        new_model = list(tweets_new_model_sensor(context))
+    automated = automation_tick(defs, instance, automation)
     stream_tick = runs.tick(tweets_stream_sensor, defs, instance)
 
     assert golden_tick.skipped == "0 new golden labels; retraining at 5"
-    assert [type(outcome) for outcome in new_model] == [dg.SkipReason]
-    assert new_model[0].skip_message.endswith(
-        "trained this model and classified the stream with it"
-    )
+    assert automated == set()
     assert stream_tick.skipped == "nothing new in the stream"
     metadata = runs.materialized(result)
-    assert metadata["tweet_classifier"]["golden_rows"] == metadata["golden_labels"]["golden_rows"]
+    assert metadata[CANDIDATE]["golden_rows"] == metadata["golden_labels"]["golden_rows"]
     assert metadata["golden_labels"]["golden_rows"] == 450  # test and dev, simulated
     served = store.read_value("tweet_classifier").version
     classified = tables.read_rows(warehouse, settings.tables().classified)
@@ -135,7 +149,9 @@ def test_the_whole_job_sets_off_no_further_run_and_classifies_with_the_served_mo
     assert metadata["classified_tweets"]["model_version"] == served
 
 
-def test_a_new_stream_file_runs_a_micro_batch_that_classifies_only_the_new_tweets(platform):
+def test_a_new_stream_file_runs_a_micro_batch_that_classifies_only_the_new_tweets(
+    platform, automation
+):
     _, defs, instance, settings, store, warehouse = platform
     names = settings.tables()
     before = tables.read_rows(warehouse, names.classified)
@@ -143,16 +159,23 @@ def test_a_new_stream_file_runs_a_micro_batch_that_classifies_only_the_new_tweet
     write_tweet_stream(settings.landing(store), arriving, truth_path=store.path("truth-2.csv"))
 
     tick = runs.tick(tweets_stream_sensor, defs, instance)
-    assert [set(r.asset_selection) for r in tick.requests] == [set(MICRO_BATCH)]
+    assert [r.job_name for r in tick.requests] == [tweets_micro_batch_job.name]
+    assert set(runs.materialized(tick.runs[0])) == {
+        "raw_tweets",
+        "classified_tweets",
+        "ai_tweets",
+        "tweet_urls",
+    }
     assert all(run.success for run in tick.runs)
     after = tables.read_rows(warehouse, names.classified)
     assert len(after) == len(before) + 200
     unchanged = after.merge(before, on="tweet_id", suffixes=("", "_before"))
     assert (unchanged["classified_at"] == unchanged["classified_at_before"]).all()
     assert runs.tick(tweets_stream_sensor, defs, instance).skipped == "nothing new in the stream"
+    assert automation_tick(defs, instance, automation) == set()  # it classified them itself
 
 
-def test_enough_new_golden_labels_retrain_once(platform):
+def test_enough_new_golden_labels_retrain_once(platform, automation):
     _, defs, instance, settings, _, warehouse = platform
     table = settings.tables().golden
     seen = tables.count_rows(warehouse, table)
@@ -172,24 +195,29 @@ def test_enough_new_golden_labels_retrain_once(platform):
 
     retrain = runs.tick(tweets_golden_labels_sensor, defs, instance, cursor=str(seen))
 
-    assert [set(r.asset_selection) for r in retrain.requests] == [set(RETRAIN)]
     assert retrain.cursor == str(seen + 5) and all(run.success for run in retrain.runs)
-    assert runs.materialized(retrain.runs[0])["tweet_classifier"]["golden_rows"] == seen + 5
+    assert retrain.runs[0].dagster_run.job_name == tweets_retrain_job.name
+    retrained = runs.materialized(retrain.runs[0])
+    assert retrained[CANDIDATE]["golden_rows"] == seen + 5
+    assert retrained[PROMOTED]["model_version"] == 2  # it passed, so the same run promoted it
+    # the new promoted model sets off classification (the next test runs what is asked for)
+    automation["requested"] = automation_tick(defs, instance, automation)
+    assert automation["requested"] == {"classified_tweets", "ai_tweets", "tweet_urls"}
     # the labels the retrain consumed start no second one, whatever the cursor says
     again = runs.tick(tweets_golden_labels_sensor, defs, instance)
     assert again.skipped == "0 new golden labels; retraining at 5"
 
 
-def test_a_model_trained_without_classifying_classifies_the_backlog_and_nothing_twice(platform):
-    """The retrain above ran no `classified_tweets`: its model classifies what is new, and the
-    stream from then on is classified by the model serving loads."""
+def test_a_model_promoted_without_classifying_classifies_the_backlog_and_nothing_twice(
+    platform, automation
+):
+    """The retrain above ran no `classified_tweets`: automation classifies what is new with its
+    promoted model, and the stream from then on is classified by the model serving loads."""
     _, defs, instance, settings, store, warehouse = platform
-    with dg.build_sensor_context(instance=instance, definitions=defs) as context:
-        (request,) = list(tweets_new_model_sensor(context))
-    assert set(request.asset_selection) == set(CLASSIFY_BACKLOG)
+    live = [dg.AssetKey(name) for name in sorted(automation["requested"])]
     count = tables.count_rows(warehouse, settings.tables().classified)
     run = defs.resolve_job_def("tweets_job").execute_in_process(
-        instance=instance, asset_selection=request.asset_selection
+        instance=instance, asset_selection=live
     )
     metadata = runs.materialized(run)
     assert metadata["classified_tweets"]["newly_classified"] == 0

@@ -5,7 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from ml_platform.tweets import golden
-from ml_platform.tweets.jobs import RETRAIN
+from ml_platform.tweets.assets import CANDIDATE
 from ml_platform.tweets.resources import TweetsSettings
 from ml_platform.tweets.sensors import tweets_golden_labels_sensor
 
@@ -40,7 +40,7 @@ def test_labels_the_latest_model_was_trained_on_start_no_retrain(sqlite_warehous
     assert label(sqlite_warehouse, range(1, 451)) == 450
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(
-            dg.AssetMaterialization("tweet_classifier", metadata={"golden_rows": 450})
+            dg.AssetMaterialization(CANDIDATE, metadata={"golden_rows": 450})
         )
 
         untouched = evaluate(instance, sqlite_warehouse)
@@ -51,7 +51,7 @@ def test_labels_the_latest_model_was_trained_on_start_no_retrain(sqlite_warehous
 
     assert untouched.skip_message == "0 new golden labels; retraining at 5"
     assert four_more.skip_message == "4 new golden labels; retraining at 5"
-    assert [set(r.asset_selection) for r in five_more.run_requests] == [set(RETRAIN)]
+    assert [r.run_key for r in five_more.run_requests] == ["golden-labels-455"]
     assert five_more.cursor == "455"
 
 
