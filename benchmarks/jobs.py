@@ -51,11 +51,12 @@ def job_environment(tree: Path, home: Path) -> dict[str, str]:
     return env
 
 
-def imported_from(tree: Path, env: dict[str, str]) -> Path:
+def imported_from(env: dict[str, str], cwd: Path) -> Path:
     """Where `ml_platform` really comes from with this environment (the venv has it installed)."""
     out = subprocess.run(
         [sys.executable, "-c", "import ml_platform; print(ml_platform.__file__)"],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=True,
@@ -68,7 +69,7 @@ def run_job(tree: Path, job: str, logs: Path, label: str, timeout: float) -> Tim
     try:
         env = job_environment(tree, home)
         (home / "dagster_home").mkdir()
-        source = imported_from(tree, env)
+        source = imported_from(env, home)
         if source.resolve() != tree.resolve():
             raise SystemExit(f"{label}: ml_platform is imported from {source}, not {tree}")
         log = logs / f"{job}-{label}.log"
