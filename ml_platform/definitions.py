@@ -1,11 +1,12 @@
 """The platform's one code location: every product's Definitions plus this deployment's resources.
 
-`ML_PLATFORM_ENV` (local by default, or production) chooses the resources; see core/settings.py.
+`ML_PLATFORM_ENV` (local by default, or production) chooses the resources and the executor; see
+core/settings.py.
 """
 
 import dagster as dg
 
-from ml_platform.core.settings import build_resources
+from ml_platform.core.settings import build_executor, build_resources
 from ml_platform.entity_matching import definitions as entity_matching
 from ml_platform.prod2vec import definitions as prod2vec
 from ml_platform.recommender import definitions as recommender
@@ -18,5 +19,5 @@ defs = dg.Definitions.merge(
     similar_users.defs,
     prod2vec.defs,
     tweets.defs,
-    dg.Definitions(resources=build_resources()),
+    dg.Definitions(resources=build_resources(), executor=build_executor()),
 )

@@ -51,17 +51,35 @@ def _production_store_and_warehouse() -> tuple[ObjectStore, Warehouse, DataCatal
     return store, Warehouse(url=dg.EnvVar("ML_PLATFORM_WAREHOUSE_URL")), catalog
 
 
-def build_resources(deployment: str | None = None) -> dict[str, object]:
-    """Resources for `deployment`, by default `$ML_PLATFORM_ENV` (unset means local)."""
+def _deployment(deployment: str | None) -> str:
     deployment = deployment or os.environ.get("ML_PLATFORM_ENV", "local")
-    if deployment == "local":
-        store, warehouse, catalog = _local_store_and_warehouse()
-    elif deployment == "production":
-        store, warehouse, catalog = _production_store_and_warehouse()
-    else:
+    if deployment not in DEPLOYMENTS:
         raise InvalidInputError(
             f"ML_PLATFORM_ENV is '{deployment}', expected one of: {', '.join(DEPLOYMENTS)}"
         )
+    return deployment
+
+
+def build_executor(deployment: str | None = None) -> dg.ExecutorDefinition:
+    """How a run executes its steps: locally one after another in the run's own process,
+    in production a process per step.
+
+    A step process imports Dagster, the platform and often TensorFlow again before it does any
+    work (10-30 s each on a loaded 2-core laptop, more than most steps' own work on the demo
+    data), and two cores gain little from running steps side by side; a production run pod has
+    the cores, and isolates a step that runs out of memory."""
+    if _deployment(deployment) == "local":
+        return dg.in_process_executor
+    return dg.multiprocess_executor
+
+
+def build_resources(deployment: str | None = None) -> dict[str, object]:
+    """Resources for `deployment`, by default `$ML_PLATFORM_ENV` (unset means local)."""
+    deployment = _deployment(deployment)
+    if deployment == "local":
+        store, warehouse, catalog = _local_store_and_warehouse()
+    else:
+        store, warehouse, catalog = _production_store_and_warehouse()
     return {
         "io_manager": ObjectStoreIOManager(store=store),
         "object_store": store,

@@ -21,15 +21,16 @@ whose scores keep popularity, the strongest single signal of what gets watched. 
 holding the same movie are masked, not counted as negatives.
 
 Early stopping watches top-100 accuracy over the whole catalogue on a validation share carved
-from the training ratings; the test set is never seen. TensorFlow is imported inside
+from the training ratings; the test set is never seen. The towers are a Keras model
+(`towers.TwoTowers`) trained by `fit` with `EarlyStopping`; TensorFlow is imported inside
 `train_retrieval` only, so `RetrievalModel` (numpy) loads in processes without it.
 """
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,9 @@ from ml_platform.core.ids import IdRows
 from ml_platform.core.pickling import DerivedStateRebuiltOnLoad
 from ml_platform.recommender.movie_features import build_movie_features
 from ml_platform.recommender.split import split_ratings
+
+if TYPE_CHECKING:
+    import keras
 
 _MIN_HISTORY_WEIGHT = 0.1  # a disliked movie still tells what the user watches
 
@@ -161,14 +165,20 @@ def train_retrieval(
     config: RetrievalConfig | None = None,
     *,
     seed: int = 42,
+    callbacks: Sequence["keras.callbacks.Callback"] = (),
 ) -> RetrievalModel:
     """Two towers fitted on `train` ratings over the `movies` catalogue (see module docstring).
+
+    Keras `fit` runs the epochs with `EarlyStopping` on `val_top_100` (restoring the best
+    epoch's weights); `callbacks` are added after it, e.g. to log each epoch's figures.
 
     The history matrix is dense (users × movies): 6 MB for ML-100K, ~90 MB for ML-1M; beyond
     that it would need sparse gathers.
     """
     import keras
     import tensorflow as tf
+
+    from ml_platform.recommender.towers import TwoTowers
 
     config = config or RetrievalConfig()
     started = time.perf_counter()
@@ -186,142 +196,67 @@ def train_retrieval(
         matrix[rows, pd.Index(movie_ids).get_indexer(ratings["movie_id"])] = weights
         return matrix
 
-    fit_history = history_matrix(fit_on)
     user_index, movie_index = pd.Index(user_ids), pd.Index(movie_ids)
-    fit_users = user_index.get_indexer(fit_on["user_id"]).astype(np.int32)
-    fit_movies = movie_index.get_indexer(fit_on["movie_id"]).astype(np.int32)
-    fit_weights = fit_history[fit_users, fit_movies]
-    counts = np.bincount(fit_movies, minlength=len(movie_ids)) + 1.0  # +1: unrated movies
-    log_q = np.log(counts / counts.sum()).astype(np.float32)
 
-    dim, l2 = config.embedding_dim, config.l2
-    init = keras.initializers.RandomNormal(stddev=0.05)
-    user_embedding = keras.layers.Embedding(len(user_ids), dim, embeddings_initializer=init)
-    movie_embedding = keras.layers.Embedding(len(movie_ids), dim, embeddings_initializer=init)
-    history_embedding = keras.layers.Embedding(len(movie_ids), dim, embeddings_initializer=init)
-    movie_bias = keras.layers.Embedding(len(movie_ids), 1, embeddings_initializer="zeros")
-    feature_layer = keras.layers.Dense(dim, use_bias=False)
-    projection = keras.layers.Dense(dim)
-    feature_matrix = tf.constant(features.matrix)
-    for layer, width in ((feature_layer, features.matrix.shape[1]), (projection, dim)):
-        layer.build((None, width))
-    for layer in (user_embedding, movie_embedding, history_embedding, movie_bias):
-        layer.build((None,))
-    layers = (
-        user_embedding,
-        movie_embedding,
-        history_embedding,
-        movie_bias,
-        feature_layer,
-        projection,
+    def rows_of(ratings: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {
+            "users": user_index.get_indexer(ratings["user_id"]).astype(np.int32),
+            "movies": movie_index.get_indexer(ratings["movie_id"]).astype(np.int32),
+        }
+
+    fit_history = history_matrix(fit_on)
+    fit_rows = rows_of(fit_on)
+    fit_rows["weights"] = fit_history[fit_rows["users"], fit_rows["movies"]]
+    counts = np.bincount(fit_rows["movies"], minlength=len(movie_ids)) + 1.0  # +1: unrated
+    model = TwoTowers(
+        n_users=len(user_ids),
+        feature_matrix=features.matrix,
+        history=fit_history,
+        log_q=np.log(counts / counts.sum()).astype(np.float32),
+        dim=config.embedding_dim,
+        temperature=config.temperature,
+        l2=config.l2,
+        id_dropout=config.id_dropout,
     )
-    variables = [v.value for layer in layers for v in layer.trainable_weights]
-    optimizer = keras.optimizers.Adam(config.learning_rate)
-    optimizer.build(variables)
-    history_tensor = tf.constant(fit_history)
-    log_q_tensor = tf.constant(log_q)
-
-    def movie_tower(movies_: tf.Tensor) -> tf.Tensor:
-        return movie_embedding(movies_) + feature_layer(tf.gather(feature_matrix, movies_))
-
-    def user_tower(
-        users: tf.Tensor, left_out: tf.Tensor, left_out_weight: tf.Tensor, keep_id: tf.Tensor
-    ) -> tf.Tensor:
-        """E_user·keep + P·(history minus the left-out movie) + c."""
-        rows = tf.gather(history_tensor, users)
-        summed = rows @ history_embedding.embeddings
-        summed -= left_out_weight[:, None] * history_embedding(left_out)
-        total = tf.reduce_sum(rows, axis=1) - left_out_weight
-        mean = summed / tf.maximum(total, 1e-6)[:, None]
-        return keep_id[:, None] * user_embedding(users) + projection(mean)
-
-    def batch_loss(
-        users: tf.Tensor, movies_: tf.Tensor, weights: tf.Tensor, keep_id: tf.Tensor
-    ) -> tuple[tf.Tensor, tf.Tensor]:
-        query = user_tower(users, movies_, weights, keep_id)
-        candidate = movie_tower(movies_)
-        logits = tf.matmul(query, candidate, transpose_b=True) / config.temperature
-        logits += tf.transpose(movie_bias(movies_)) - tf.gather(log_q_tensor, movies_)[None, :]
-        same = tf.equal(movies_[:, None], movies_[None, :])
-        accidental = tf.logical_and(same, tf.logical_not(tf.eye(tf.size(movies_), dtype=bool)))
-        logits = tf.where(accidental, tf.fill(tf.shape(logits), -1e9), logits)
-        labels = tf.range(tf.size(movies_))
-        loss = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-        )
-        penalty = l2 * (tf.reduce_sum(query**2) + tf.reduce_sum(candidate**2))
-        return loss, penalty / tf.cast(tf.size(movies_), tf.float32)
-
-    @tf.function(reduce_retracing=True)
-    def train_step(users: tf.Tensor, movies_: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
-        keep_id = tf.cast(tf.random.uniform(tf.shape(users)) >= config.id_dropout, tf.float32)
-        with tf.GradientTape() as tape:
-            loss, penalty = batch_loss(users, movies_, weights, keep_id)
-            total = loss + penalty
-        optimizer.apply_gradients(zip(tape.gradient(total, variables), variables, strict=True))
-        return loss
-
-    @tf.function(reduce_retracing=True)
-    def validation_step(users: tf.Tensor, movies_: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """(in-batch loss, hits in the full-catalogue top 100) of validation ratings."""
-        zero = tf.zeros(tf.shape(users))
-        loss, _ = batch_loss(users, movies_, zero, tf.ones(tf.shape(users)))
-        query = user_tower(users, movies_, zero, tf.ones(tf.shape(users)))
-        all_movies = movie_tower(tf.range(len(movie_ids)))
-        scores = query @ tf.transpose(all_movies) / config.temperature
-        scores += tf.transpose(movie_bias.embeddings)
-        true = tf.gather(scores, movies_, axis=1, batch_dims=1)
-        higher = tf.reduce_sum(tf.cast(scores > true[:, None], tf.int32), axis=1)
-        return loss, tf.reduce_sum(tf.cast(higher < 100, tf.float32))
-
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    n_fit = len(fit_on)
     dataset = (
-        tf.data.Dataset.from_tensor_slices((fit_users, fit_movies, fit_weights))
-        .shuffle(len(fit_users), seed=seed, reshuffle_each_iteration=True)
-        .batch(config.batch_size, drop_remainder=len(fit_users) > config.batch_size)
+        tf.data.Dataset.from_tensor_slices(fit_rows)
+        .shuffle(n_fit, seed=seed, reshuffle_each_iteration=True)
+        .batch(config.batch_size, drop_remainder=n_fit > config.batch_size)
         .prefetch(2)
     )
-    val_users = user_index.get_indexer(validate_on["user_id"]).astype(np.int32)
-    val_movies = movie_index.get_indexer(validate_on["movie_id"]).astype(np.int32)
-    validation = tf.data.Dataset.from_tensor_slices((val_users, val_movies)).batch(
-        config.batch_size
+    validation = tf.data.Dataset.from_tensor_slices(rows_of(validate_on)).batch(config.batch_size)
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_top_100", mode="max", patience=config.patience, restore_best_weights=True
     )
-
-    history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_top_100": []}
-    best, best_weights, waited = -1.0, None, 0
-    for _ in range(config.epochs):
-        losses = [float(train_step(*batch)) for batch in dataset]
-        val_losses, hits = [], 0.0
-        for batch in validation:
-            loss, batch_hits = validation_step(*batch)
-            val_losses.append(float(loss))
-            hits += float(batch_hits)
-        history["loss"].append(float(np.mean(losses)))
-        history["val_loss"].append(float(np.mean(val_losses)))
-        history["val_top_100"].append(hits / max(len(val_users), 1))
-        if history["val_top_100"][-1] > best:
-            best, waited = history["val_top_100"][-1], 0
-            best_weights = [v.numpy() for v in variables]
-        else:
-            waited += 1
-            if waited >= config.patience:
-                break
-    for variable, value in zip(variables, best_weights, strict=True):
-        variable.assign(value)
+    fitted = model.fit(
+        dataset,
+        validation_data=validation,
+        epochs=config.epochs,
+        callbacks=[stop, *callbacks],
+        shuffle=False,  # the dataset reshuffles itself each epoch
+        verbose=0,
+    )
+    history = {
+        name: [float(v) for v in fitted.history[name]]
+        for name in ("loss", "val_loss", "val_top_100")
+    }
 
     # Known users are embedded from ALL their training ratings: the history is an input, so
     # the validation ratings inform the vectors without retraining.
     full_history = history_matrix(train)
-    history_vectors = history_embedding.embeddings.numpy()
+    history_vectors = model.history_embedding.embeddings.numpy()
     means = full_history @ history_vectors / full_history.sum(axis=1, keepdims=True)
-    kernel, bias = (w.numpy() for w in projection.weights)
-    user_vectors = user_embedding.embeddings.numpy() + means @ kernel + bias
+    kernel, bias = (w.numpy() for w in model.projection.weights)
+    user_vectors = model.user_embedding.embeddings.numpy() + means @ kernel + bias
     return RetrievalModel(
         user_ids=user_ids,
         movie_ids=movie_ids,
         user_vectors=user_vectors.astype(np.float32),
         # 1/τ folded into the movie vectors: scores = u·m + b ranks as the trained logits.
-        movie_vectors=movie_tower(tf.range(len(movie_ids))).numpy() / config.temperature,
-        movie_bias=movie_bias.embeddings.numpy()[:, 0],
+        movie_vectors=model.movie_tower(tf.range(len(movie_ids))).numpy() / config.temperature,
+        movie_bias=model.movie_bias.embeddings.numpy()[:, 0],
         history_embeddings=history_vectors,
         projection=kernel,
         projection_bias=bias,

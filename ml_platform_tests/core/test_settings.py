@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.core.settings import build_resources
+from ml_platform.core.settings import build_executor, build_resources
 from ml_platform.core.warehouse import Warehouse
 
 
@@ -73,3 +73,23 @@ def test_unknown_deployment_is_refused_with_the_choices(monkeypatch):
 
     with pytest.raises(InvalidInputError, match="'staging', expected one of: local, production"):
         build_resources()
+
+
+def test_local_runs_execute_their_steps_in_the_run_process_production_runs_a_process_per_step(
+    monkeypatch,
+):
+    monkeypatch.delenv("ML_PLATFORM_ENV", raising=False)
+
+    assert build_executor() is dg.in_process_executor
+    assert build_executor("production") is dg.multiprocess_executor
+    monkeypatch.setenv("ML_PLATFORM_ENV", "staging")
+    with pytest.raises(InvalidInputError, match="'staging'"):
+        build_executor()
+
+
+def test_the_code_location_runs_every_job_with_the_deployments_executor():
+    from ml_platform.definitions import defs
+
+    executors = {job.name: job.executor_def for job in defs.resolve_all_job_defs()}
+
+    assert executors and set(executors.values()) == {build_executor()}

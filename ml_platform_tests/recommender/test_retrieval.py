@@ -69,3 +69,33 @@ def test_movie_features_carry_genres_year_bucket_and_shared_title_words(trained)
         len(trained.movies),
         len(features.names),
     )
+
+
+def test_a_callback_sees_every_epoch_and_early_stopping_stops_when_validation_stalls():
+    import keras
+
+    from ml_platform.datasets.movielens import generate_movielens
+    from ml_platform.recommender.retrieval import RetrievalConfig, train_retrieval
+
+    class Epochs(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.logs: list[dict] = []
+
+        def on_epoch_end(self, epoch, logs=None) -> None:
+            self.logs.append(dict(logs or {}))
+
+    data = generate_movielens(100, 150, 3_000, seed=3)
+    seen = Epochs()
+    # A learning rate of 0 never improves on the first epoch: patience 2 stops after 3 epochs.
+    model = train_retrieval(
+        data.ratings,
+        data.movies,
+        RetrievalConfig(epochs=30, batch_size=256, patience=2, learning_rate=0.0),
+        seed=3,
+        callbacks=[seen],
+    )
+
+    assert len(seen.logs) == len(model.history["val_top_100"]) == 3
+    assert {"loss", "val_loss", "val_top_100"} <= set(seen.logs[0])
+    assert [log["val_top_100"] for log in seen.logs] == model.history["val_top_100"]
