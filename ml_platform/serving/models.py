@@ -12,7 +12,7 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,12 +25,6 @@ from ml_platform.core.storage import ObjectStore
 logger = logging.getLogger(__name__)
 
 
-# Answers a JSON body with a model: the 200 response's bytes, or None when the body is not one
-# it answers (invalid, unknown ids, …), in which case the request goes to the product's route,
-# which answers it with its own validation and error contract.
-FastHandler = Callable[[bytes, "LoadedModel"], bytes | None]
-
-
 @dataclass(frozen=True)
 class Product:
     """One served product: the asset holding its model, its routes, and what a valid model is."""
@@ -39,11 +33,9 @@ class Product:
     router: APIRouter
     accepts: Callable[[Any], bool]
     # GET paths under this prefix whose 200 answers the routes store in the model's `responses`
-    # under `response_key(scope)`; the app then answers a repeat without running the route.
+    # under `response_key(scope)`; the app then answers a repeat without running the route
+    # (`cached_gets.CachedGets`).
     cached_get_prefix: str | None = None
-    # POST paths answered by a `FastHandler` before routing (see `fast_answers.FastAnswers`):
-    # for the routes where FastAPI's per-request body handling costs more than the model.
-    fast_posts: Mapping[str, FastHandler] = field(default_factory=dict)
 
 
 def response_key(scope: Any) -> tuple[str, bytes]:
@@ -79,13 +71,14 @@ def _only_declared_parameters(request: Request) -> bool:
 
 
 def cached_json(request: Request, loaded: "LoadedModel", content: bytes) -> Response:
-    """A GET route's 200 answer, remembered with the model version that gave it: the app's
-    `FastAnswers` answers the same request from it before routing, so routes never look
-    the cache up themselves."""
+    """A GET route's 200 answer, remembered with the model version that gave it (and the route
+    template, which the request log and metrics name): the app's `CachedGets` answers the same
+    request from it before routing, so routes never look the cache up themselves."""
     if len(request.scope["query_string"]) <= MAX_CACHED_QUERY_BYTES and _only_declared_parameters(
         request
     ):
-        loaded.responses.put(response_key(request.scope), content)
+        route = request.scope["route"].path
+        loaded.responses.put(response_key(request.scope), content, route)
     return json_response(content)
 
 
@@ -109,27 +102,29 @@ ENTRY_OVERHEAD_BYTES = 256
 
 
 class ResponseCache:
-    """Serialized responses by `response_key`, bounded by total size — keys and per-entry
-    overhead included, since a junk query string can be far longer than its answer: when full
-    it is emptied (simpler than LRU, and with the routes' deterministic answers a refill costs
-    a model call per key)."""
+    """Serialized responses (with the route template that answered them) by `response_key`,
+    bounded by total size — keys and per-entry overhead included, since a junk query string can
+    be far longer than its answer: when full it is emptied (simpler than LRU, and with the
+    routes' deterministic answers a refill costs a model call per key). The route templates are
+    a handful of shared strings, so they add no size."""
 
     def __init__(self, max_bytes: int = 64 * 2**20) -> None:
-        self._entries: dict[tuple[str, bytes], bytes] = {}
+        self._entries: dict[tuple[str, bytes], tuple[bytes, str]] = {}
         self._bytes = 0
         self._max_bytes = max_bytes
 
-    def get(self, key: tuple[str, bytes]) -> bytes | None:
+    def get(self, key: tuple[str, bytes]) -> tuple[bytes, str] | None:
+        """The cached answer's bytes and route template."""
         return self._entries.get(key)
 
-    def put(self, key: tuple[str, bytes], value: bytes) -> None:
+    def put(self, key: tuple[str, bytes], value: bytes, route: str) -> None:
         if key in self._entries:
             return
         size = len(key[0]) + len(key[1]) + len(value) + ENTRY_OVERHEAD_BYTES
         if self._bytes + size > self._max_bytes:
             self._entries = {}
             self._bytes = 0
-        self._entries[key] = value
+        self._entries[key] = (value, route)
         self._bytes += size
 
     @property
