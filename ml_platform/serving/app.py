@@ -19,9 +19,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ml_platform.core.http_metrics import HttpMetrics
 from ml_platform.serving import products, recommendations, similar_users, tweet_classifier
 from ml_platform.serving.cached_gets import CachedGets, send_json
-from ml_platform.serving.models import ModelNotReadyError, ModelRegistry, Product
+from ml_platform.serving.docs import add_offline_docs
+from ml_platform.serving.models import ModelMetrics, ModelNotReadyError, ModelRegistry, Product
 from ml_platform.serving.settings import MAX_BODY_BYTES, ServingSettings
 
 PRODUCTS: tuple[Product, ...] = (
@@ -84,14 +86,14 @@ def configure_logging(level: int = logging.INFO) -> None:
     serving.propagate = False
 
 
-def _log_request(scope: Scope, status: int, started: float) -> None:
+def _log_request(scope: Scope, status: int, seconds: float) -> None:
     # Checked first: with the log off a request costs no record, dict or formatting.
     if request_logger.isEnabledFor(logging.INFO):
         fields = {
             "method": scope["method"],
             "path": scope["path"],
             "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "duration_ms": round(seconds * 1000, 3),
         }
         request_logger.info("request", extra={"fields": fields})
 
@@ -133,8 +135,8 @@ def _limited(receive: Receive, limit: int) -> Receive:
 
 class ServingApp(FastAPI):
     """FastAPI, with what every HTTP request needs done outside its middleware stack: a body
-    declared over the limit refused before anything reads it, the request logged once answered,
-    and repeated GETs answered from the served model's response cache (`CachedGets`, the
+    declared over the limit refused before anything reads it, the request logged and counted in
+    `metrics` once answered, and repeated GETs answered from the served model's response cache (`CachedGets`, the
     outermost layer of the stack), which skips FastAPI's middleware, routing and validation —
     most of such a request's cost (see benchmarks/serving.py)."""
 
@@ -149,6 +151,7 @@ class ServingApp(FastAPI):
         self.state.models = registry
         self.products = products
         self.max_body_bytes = max_body_bytes
+        self.metrics = HttpMetrics("ml_platform_serving", [ModelMetrics(registry)])
 
     def build_middleware_stack(self) -> ASGIApp:
         return CachedGets(super().build_middleware_stack(), self.state.models, self.products)
@@ -177,7 +180,9 @@ class ServingApp(FastAPI):
             receive = _limited(receive, self.max_body_bytes)
             await super().__call__(scope, receive, send_and_remember_status)
         finally:
-            _log_request(scope, status, started)
+            seconds = time.perf_counter() - started
+            self.metrics.observe(scope, status, seconds)
+            _log_request(scope, status, seconds)
 
 
 async def _model_not_ready(request: Request, error: Exception) -> JSONResponse:
@@ -244,6 +249,8 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
         title="ml_platform serving",
         description="Predictions from the models the Dagster assets materialized.",
         lifespan=lifespan,
+        docs_url=None,  # served from the installed package by `add_offline_docs`, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, _invalid_request)
@@ -251,6 +258,9 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected)
     for product in PRODUCTS:
         app.include_router(product.router, responses=PRODUCT_ERRORS)
+    add_offline_docs(app)
+    # Prometheus' text format, not JSON: left out of the OpenAPI schema the clients read.
+    app.add_api_route("/metrics", app.metrics.response, include_in_schema=False)
 
     @app.get("/healthz", tags=["operations"])
     async def health() -> dict[str, str]:

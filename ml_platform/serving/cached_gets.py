@@ -11,6 +11,7 @@ models' arithmetic (see benchmarks/serving.py).
 
 from collections.abc import Iterable
 
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ml_platform.serving.models import ModelRegistry, Product, response_key
@@ -32,8 +33,8 @@ async def send_json(send: Send, status: int, content: bytes) -> None:
 
 class CachedGets:
     """`app`, with the GETs under a product's `cached_get_prefix` that its route already answered
-    for the model version now served answered from memory. A cache hit puts the route template
-    that first answered it in the scope as `cached_route`, for the request log and metrics."""
+    for the model version now served answered from memory. A cache hit puts the route that
+    first answered it in the scope, as routing does, for the metrics."""
 
     def __init__(self, app: ASGIApp, registry: ModelRegistry, products: Iterable[Product]) -> None:
         self._app = app
@@ -48,13 +49,12 @@ class CachedGets:
         if scope["type"] == "http" and scope["method"] == "GET":
             cached = self._cached(scope)
             if cached is not None:
-                content, route = cached
-                scope["cached_route"] = route
+                content, scope["route"] = cached
                 await send_json(send, 200, content)
                 return
         await self._app(scope, receive, send)
 
-    def _cached(self, scope: Scope) -> tuple[bytes, str] | None:
+    def _cached(self, scope: Scope) -> tuple[bytes, BaseRoute] | None:
         path = scope["path"]
         for prefix, asset in self._prefixes:
             if path.startswith(prefix):
