@@ -1,7 +1,7 @@
 """The labelling web app: server-rendered pages, a small JSON API, keyboard labelling.
 
 Security model:
-- Every route sits behind an annotator token (`LabellingSettings.annotators`): an
+- Every route but the static files and `/metrics` sits behind an annotator token (`LabellingSettings.annotators`): an
   `Authorization: Bearer <token>` header (scripts, the JSON API) or the session cookie set by
   signing in (`sessions.py`: HttpOnly, SameSite=Strict, Secure unless on loopback; a signed,
   expiring session id, never the token; revoked by sign-out). Without one, a page answers 401
@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ml_platform.core.http_metrics import HttpMetrics, RequestMetrics
 from ml_platform.labelling.auth import authenticate
 from ml_platform.labelling.routers import admin, agreement, dashboard, queues, signin
 from ml_platform.labelling.settings import LabellingSettings
@@ -44,8 +45,11 @@ def create_app(settings: LabellingSettings) -> FastAPI:
     app.state.sessions = labelling.sessions
     app.state.labelling = labelling
     app.middleware("http")(authenticate(labelling))
+    metrics = HttpMetrics("ml_platform_labelling")
+    app.add_middleware(RequestMetrics, metrics=metrics)  # outermost: counts the gate's 401s too
     for router in ROUTERS:
         app.include_router(router)
+    app.add_api_route("/metrics", metrics.response, include_in_schema=False)
     app.mount("/static", StaticFiles(packages=[("ml_platform.labelling", "static")]))
 
     @app.exception_handler(StarletteHTTPException)

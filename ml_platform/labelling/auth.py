@@ -2,7 +2,9 @@
 headers on every answer (see the security model in `app.py`).
 
 It runs before routing, so a path that does not exist answers 401 like one that does: nothing
-about the app is learnt without a token.
+about the app is learnt without a token. Two exceptions, both the same for everyone: the static
+files (CSS, JavaScript: the sign-in page needs them to be styled before anyone has signed in) and
+`/metrics` (request counts by route template, for Prometheus to scrape without a secret).
 """
 
 import hmac
@@ -26,6 +28,9 @@ SECURITY_HEADERS = {
     "cache-control": "no-store",
 }
 
+PUBLIC_PREFIXES = ("/static/",)
+PUBLIC_PATHS = {"/metrics"}
+
 CallNext = Callable[[Request], Awaitable[Response]]
 
 
@@ -41,10 +46,14 @@ def authenticate(labelling: Labelling) -> Callable[[Request, CallNext], Awaitabl
 
 
 async def _authenticated(labelling: Labelling, request: Request, call_next: CallNext) -> Response:
-    if request.url.path == "/session" and request.method == "POST":
+    path = request.url.path
+    public = path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+    if public and request.method in ("GET", "HEAD"):
+        return await call_next(request)
+    if path == "/session" and request.method == "POST":
         return await call_next(request)
     found = await run_in_threadpool(labelling.signed_in, request)  # a session: a warehouse lookup
-    api = request.url.path.startswith("/api/")
+    api = path.startswith("/api/")
     if found is None:
         if api or request.method != "GET":
             return JSONResponse(
