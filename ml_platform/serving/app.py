@@ -17,11 +17,13 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ml_platform.core.http_metrics import HttpMetrics
 from ml_platform.serving import products, recommendations, similar_users, tweet_classifier
-from ml_platform.serving.fast_answers import FastAnswers
-from ml_platform.serving.models import ModelNotReadyError, ModelRegistry, Product
+from ml_platform.serving.cached_gets import CachedGets, send_json
+from ml_platform.serving.docs import add_offline_docs
+from ml_platform.serving.models import ModelMetrics, ModelNotReadyError, ModelRegistry, Product
 from ml_platform.serving.settings import MAX_BODY_BYTES, ServingSettings
 
 PRODUCTS: tuple[Product, ...] = (
@@ -84,30 +86,16 @@ def configure_logging(level: int = logging.INFO) -> None:
     serving.propagate = False
 
 
-def _log_request(scope: Scope, status: int, started: float) -> None:
+def _log_request(scope: Scope, status: int, seconds: float) -> None:
     # Checked first: with the log off a request costs no record, dict or formatting.
     if request_logger.isEnabledFor(logging.INFO):
         fields = {
             "method": scope["method"],
             "path": scope["path"],
             "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "duration_ms": round(seconds * 1000, 3),
         }
         request_logger.info("request", extra={"fields": fields})
-
-
-async def _send_json(send: Send, status: int, content: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-length", str(len(content)).encode()),
-                (b"content-type", b"application/json"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": content})
 
 
 _INTERNAL_ERROR = b'{"detail":"internal error, logged on the server"}'
@@ -146,17 +134,27 @@ def _limited(receive: Receive, limit: int) -> Receive:
 
 
 class ServingApp(FastAPI):
-    """FastAPI with what a loaded model answers from memory (`FastAnswers`: repeated GETs,
-    valid bodies of the fast POST routes) answered before FastAPI's middleware stack and
-    routing, which cost ~10% of such a request (see benchmarks/serving.py). Every HTTP request,
-    answered here or by FastAPI, is logged once answered."""
+    """FastAPI, with what every HTTP request needs done outside its middleware stack: a body
+    declared over the limit refused before anything reads it, the request logged and counted in
+    `metrics` once answered, and repeated GETs answered from the served model's response cache (`CachedGets`, the
+    outermost layer of the stack), which skips FastAPI's middleware, routing and validation —
+    most of such a request's cost (see benchmarks/serving.py)."""
 
     def __init__(
-        self, fast_answers: FastAnswers, max_body_bytes: int = MAX_BODY_BYTES, **settings: Any
+        self,
+        registry: ModelRegistry,
+        products: tuple[Product, ...],
+        max_body_bytes: int = MAX_BODY_BYTES,
+        **settings: Any,
     ) -> None:
         super().__init__(**settings)
-        self.fast_answers = fast_answers
+        self.state.models = registry
+        self.products = products
         self.max_body_bytes = max_body_bytes
+        self.metrics = HttpMetrics("ml_platform_serving", [ModelMetrics(registry)])
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return CachedGets(super().build_middleware_stack(), self.state.models, self.products)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -164,47 +162,27 @@ class ServingApp(FastAPI):
             return
         started = time.perf_counter()
         status = 500  # what the server answers if the app raises before responding
+
+        async def send_and_remember_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
             declared = _declared_length(scope)
             if declared is not None and declared > self.max_body_bytes:
-                status = 413
                 too_large = BodyTooLargeError(self.max_body_bytes)
-                await _send_json(send, 413, orjson.dumps({"detail": too_large.detail}))
+                await send_json(
+                    send_and_remember_status, 413, orjson.dumps({"detail": too_large.detail})
+                )
                 return
             receive = _limited(receive, self.max_body_bytes)
-            try:
-                content, handed_on = await self.fast_answers.answer(scope, receive)
-            except BodyTooLargeError as error:
-                status = 413
-                await _send_json(send, 413, orjson.dumps({"detail": error.detail}))
-                return
-            except Exception:
-                # a bug of ours, answered as `_unexpected` answers it on FastAPI's side
-                logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
-                await _send_json(send, 500, _INTERNAL_ERROR)
-                return
-            if content is not None:
-                status = 200
-                await _send_json(send, 200, content)
-            elif handed_on is not None:
-                status = await self._fastapi_answer(scope, handed_on, send)
-            else:
-                status = 499  # the client went away before its request was read (nginx's code)
+            await super().__call__(scope, receive, send_and_remember_status)
         finally:
-            _log_request(scope, status, started)
-
-    async def _fastapi_answer(self, scope: Scope, receive: Receive, send: Send) -> int:
-        """FastAPI answers the request; the status it sent (an exception leaves the caller's 500)."""
-        sent = 500
-
-        async def send_and_remember_status(message: Message) -> None:
-            nonlocal sent
-            if message["type"] == "http.response.start":
-                sent = message["status"]
-            await send(message)
-
-        await super().__call__(scope, receive, send_and_remember_status)
-        return sent
+            seconds = time.perf_counter() - started
+            self.metrics.observe(scope, status, seconds)
+            _log_request(scope, status, seconds)
 
 
 async def _model_not_ready(request: Request, error: Exception) -> JSONResponse:
@@ -265,19 +243,24 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
             registry.stop()
 
     app = ServingApp(
-        FastAnswers(registry, PRODUCTS),
+        registry,
+        PRODUCTS,
         max_body_bytes=settings.max_body_bytes,
         title="ml_platform serving",
         description="Predictions from the models the Dagster assets materialized.",
         lifespan=lifespan,
+        docs_url=None,  # served from the installed package by `add_offline_docs`, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
-    app.state.models = registry
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(ModelNotReadyError, _model_not_ready)
     app.add_exception_handler(Exception, _unexpected)
     for product in PRODUCTS:
         app.include_router(product.router, responses=PRODUCT_ERRORS)
+    add_offline_docs(app)
+    # Prometheus' text format, not JSON: left out of the OpenAPI schema the clients read.
+    app.add_api_route("/metrics", app.metrics.response, include_in_schema=False)
 
     @app.get("/healthz", tags=["operations"])
     async def health() -> dict[str, str]:

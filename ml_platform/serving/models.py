@@ -12,23 +12,19 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from starlette.routing import BaseRoute
 
 from ml_platform.core.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
-
-
-# Answers a JSON body with a model: the 200 response's bytes, or None when the body is not one
-# it answers (invalid, unknown ids, …), in which case the request goes to the product's route,
-# which answers it with its own validation and error contract.
-FastHandler = Callable[[bytes, "LoadedModel"], bytes | None]
 
 
 @dataclass(frozen=True)
@@ -39,11 +35,9 @@ class Product:
     router: APIRouter
     accepts: Callable[[Any], bool]
     # GET paths under this prefix whose 200 answers the routes store in the model's `responses`
-    # under `response_key(scope)`; the app then answers a repeat without running the route.
+    # under `response_key(scope)`; the app then answers a repeat without running the route
+    # (`cached_gets.CachedGets`).
     cached_get_prefix: str | None = None
-    # POST paths answered by a `FastHandler` before routing (see `fast_answers.FastAnswers`):
-    # for the routes where FastAPI's per-request body handling costs more than the model.
-    fast_posts: Mapping[str, FastHandler] = field(default_factory=dict)
 
 
 def response_key(scope: Any) -> tuple[str, bytes]:
@@ -79,13 +73,13 @@ def _only_declared_parameters(request: Request) -> bool:
 
 
 def cached_json(request: Request, loaded: "LoadedModel", content: bytes) -> Response:
-    """A GET route's 200 answer, remembered with the model version that gave it: the app's
-    `FastAnswers` answers the same request from it before routing, so routes never look
-    the cache up themselves."""
+    """A GET route's 200 answer, remembered with the model version that gave it (and the route,
+    which the metrics name): the app's `CachedGets` answers the same request from it before
+    routing, so routes never look the cache up themselves."""
     if len(request.scope["query_string"]) <= MAX_CACHED_QUERY_BYTES and _only_declared_parameters(
         request
     ):
-        loaded.responses.put(response_key(request.scope), content)
+        loaded.responses.put(response_key(request.scope), content, request.scope["route"])
     return json_response(content)
 
 
@@ -109,27 +103,29 @@ ENTRY_OVERHEAD_BYTES = 256
 
 
 class ResponseCache:
-    """Serialized responses by `response_key`, bounded by total size — keys and per-entry
-    overhead included, since a junk query string can be far longer than its answer: when full
-    it is emptied (simpler than LRU, and with the routes' deterministic answers a refill costs
-    a model call per key)."""
+    """Serialized responses (with the route that answered them) by `response_key`,
+    bounded by total size — keys and per-entry overhead included, since a junk query string can
+    be far longer than its answer: when full it is emptied (simpler than LRU, and with the
+    routes' deterministic answers a refill costs a model call per key). The routes are the
+    app's own objects, shared by every entry, so they add no size."""
 
     def __init__(self, max_bytes: int = 64 * 2**20) -> None:
-        self._entries: dict[tuple[str, bytes], bytes] = {}
+        self._entries: dict[tuple[str, bytes], tuple[bytes, BaseRoute]] = {}
         self._bytes = 0
         self._max_bytes = max_bytes
 
-    def get(self, key: tuple[str, bytes]) -> bytes | None:
+    def get(self, key: tuple[str, bytes]) -> tuple[bytes, BaseRoute] | None:
+        """The cached answer's bytes and the route that answered it."""
         return self._entries.get(key)
 
-    def put(self, key: tuple[str, bytes], value: bytes) -> None:
+    def put(self, key: tuple[str, bytes], value: bytes, route: BaseRoute) -> None:
         if key in self._entries:
             return
         size = len(key[0]) + len(key[1]) + len(value) + ENTRY_OVERHEAD_BYTES
         if self._bytes + size > self._max_bytes:
             self._entries = {}
             self._bytes = 0
-        self._entries[key] = value
+        self._entries[key] = (value, route)
         self._bytes += size
 
     @property
@@ -175,6 +171,7 @@ class ModelRegistry:
         self._stored: set[str] = set()  # assets with a stored file, loadable or not
         # Why an asset's stored file did not load last time it was tried, until one loads.
         self._problems: dict[str, str] = {}
+        self._failures = dict.fromkeys(self._accepts, 0)  # failed loads per asset, ever
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -197,6 +194,10 @@ class ModelRegistry:
         """Why each asset whose stored file last failed to load did (it may still serve the
         model loaded before)."""
         return dict(self._problems)
+
+    def failures(self) -> dict[str, int]:
+        """How many times each asset's stored file failed to load since the app started."""
+        return dict(self._failures)
 
     def versions(self) -> dict[str, str | None]:
         """Version per served asset, None for those not loaded yet."""
@@ -245,6 +246,7 @@ class ModelRegistry:
             except Exception as error:
                 # Fingerprint not remembered: a network error is retried next poll.
                 self._problems[asset] = f"its stored file does not load: {error!r}"
+                self._failures[asset] += 1
                 logger.exception("loading model '%s' failed; keeping the previous one", asset)
                 continue
             if value is None or not accepts(value):
@@ -253,6 +255,7 @@ class ModelRegistry:
                 self._problems[asset] = (
                     f"its stored file holds a {type(value).__name__}, not a servable model"
                 )
+                self._failures[asset] += 1
                 logger.error(
                     "stored '%s' is a %s, not a servable model; keeping the previous one",
                     asset,
@@ -294,3 +297,36 @@ class ModelRegistry:
             self.refresh()
             if self._stop.wait(self._interval):
                 return
+
+
+class ModelMetrics:
+    """A Prometheus collector of the registry's state, read at scrape time: which version each
+    product serves (and when it was loaded), and how many loads failed."""
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterable[Metric]:
+        served = GaugeMetricFamily(
+            "ml_platform_serving_model_loaded",
+            "1 for the model version each product serves (the stored file's modification time)",
+            labels=["asset", "version"],
+        )
+        loaded_at = GaugeMetricFamily(
+            "ml_platform_serving_model_loaded_at_seconds",
+            "When the served version of each product was loaded, Unix time",
+            labels=["asset"],
+        )
+        for asset in self._registry.assets:
+            loaded = self._registry.loaded(asset)
+            if loaded is not None:
+                served.add_metric([asset, loaded.version], 1)
+                loaded_at.add_metric([asset], datetime.fromisoformat(loaded.loaded_at).timestamp())
+        failures = CounterMetricFamily(
+            "ml_platform_serving_model_reload_failures",
+            "Loads of a stored model that failed (unreadable or not a servable model)",
+            labels=["asset"],
+        )
+        for asset, count in self._registry.failures().items():
+            failures.add_metric([asset], count)
+        return [served, loaded_at, failures]

@@ -76,7 +76,7 @@ def _loaded_index(request: Request) -> LoadedModel:
 router = APIRouter(prefix="/products", tags=["products"])
 
 # As in recommendations.py: `async def` (sub-millisecond numpy), answers returned as bytes and
-# cached per index version, so a repeated GET is answered by the app's `FastAnswers`.
+# cached per index version, so a repeated GET is answered by the app's `CachedGets`.
 
 
 @router.get("/similar", response_model=NameSearchResponse)

@@ -10,7 +10,7 @@ from typing import Annotated, NotRequired, Protocol, runtime_checkable
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, Field
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from ml_platform.recommender.contract import MODEL_ASSET as ASSET
@@ -78,9 +78,6 @@ class RatingsRequest(TypedDict):
         AfterValidator(_one_rating_per_movie),
     ]
     k: NotRequired[Annotated[int, Field(10, ge=1, le=MAX_K)]]  # validation fills in 10
-
-
-_ratings_request = TypeAdapter(RatingsRequest)
 
 
 class RecommendedMovie(BaseModel):
@@ -171,26 +168,6 @@ def _unknown_movies(body: RatingsRequest, loaded: LoadedModel) -> list[dict]:
     ]
 
 
-def _recommend_for_ratings(body: RatingsRequest, loaded: LoadedModel) -> bytes:
-    model: Recommender = loaded.value
-    ratings = {r["movie_id"]: r["rating"] for r in body["ratings"]}
-    found = model.recommend_for_ratings(ratings, body["k"])
-    return _response_bytes(None, loaded, found)
-
-
-def answer_ratings(raw: bytes, loaded: LoadedModel) -> bytes | None:
-    """The app's fast path for POST /recommendations (see `fast_answers.FastAnswers`): the
-    answer to a valid body, None for any other, which the route below then answers with its
-    422."""
-    try:
-        body = _ratings_request.validate_json(raw)
-    except ValidationError:
-        return None
-    if _unknown_movies(body, loaded):
-        return None
-    return _recommend_for_ratings(body, loaded)
-
-
 @router.post("", response_model=RecommendationsResponse)
 async def recommend_for_ratings(request: Request, body: RatingsRequest) -> Response:
     """Top-k movies for whoever gave these ratings, excluding the movies rated."""
@@ -198,7 +175,10 @@ async def recommend_for_ratings(request: Request, body: RatingsRequest) -> Respo
     unknown = _unknown_movies(body, loaded)
     if unknown:
         raise RequestValidationError(unknown)
-    return json_response(_recommend_for_ratings(body, loaded))
+    model: Recommender = loaded.value
+    ratings = {r["movie_id"]: r["rating"] for r in body["ratings"]}
+    found = model.recommend_for_ratings(ratings, body["k"])
+    return json_response(_response_bytes(None, loaded, found))
 
 
 PRODUCT = Product(
@@ -206,5 +186,4 @@ PRODUCT = Product(
     router=router,
     accepts=lambda value: isinstance(value, Recommender),
     cached_get_prefix="/recommendations/",
-    fast_posts={"/recommendations": answer_ratings},
 )

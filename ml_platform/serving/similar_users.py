@@ -24,7 +24,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
 
@@ -105,17 +104,6 @@ def _query_vector(body: ScoreRequest, loaded: LoadedModel) -> Any | None:
     )
 
 
-def answer_score(raw: bytes, loaded: LoadedModel) -> bytes | None:
-    """The app's fast path for POST /score (see `fast_answers.FastAnswers`): the answer to a
-    valid body, None for any other, which the route below then answers with its 422."""
-    try:
-        body = ScoreRequest.model_validate_json(raw)
-    except ValidationError:
-        return None
-    vector = _query_vector(body, loaded)
-    return None if vector is None else _index(loaded).similar_json(vector, body.top_n)
-
-
 router = APIRouter(tags=["similar users"])
 
 # `async def` and pre-serialized bytes, as in recommendations.py: the work is microseconds of
@@ -169,5 +157,4 @@ PRODUCT = Product(
     router=router,
     accepts=lambda value: isinstance(value, SimilarUsers),
     cached_get_prefix="/users/",
-    fast_posts={"/score": answer_score},
 )

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from ml_platform.entity_matching import batches
@@ -34,7 +35,8 @@ def bearer(token: str) -> dict[str, str]:
 def test_without_a_token_every_route_answers_401_or_403(app_and_tokens):
     app = app_and_tokens[0]
     client = TestClient(app)
-    paths = {route.path for route in app.routes} | {"/no/such/page", "/api/no/such"}
+    routes = {context.path for context in iter_route_contexts(app.routes)} - PUBLIC
+    paths = routes | {"/no/such/page", "/api/no/such"}
     assert len(paths) >= 14
     for path in sorted(paths):
         concrete = path.replace("{name}", "tweets")
@@ -51,6 +53,38 @@ def test_without_a_token_every_route_answers_401_or_403(app_and_tokens):
     page = client.get("/dashboard")
     assert page.status_code == 401 and 'action="/session"' in page.text
     assert client.get("/api/agreement").json()["detail"].startswith("sign in")
+
+
+# the same for everyone: the sign-in page's CSS and JavaScript, and Prometheus' counts
+PUBLIC = {"/static", "/metrics"}
+
+
+def test_static_files_and_metrics_answer_without_a_token_and_count_every_request(app_and_tokens):
+    client = TestClient(app_and_tokens[0])
+
+    signin = client.get("/queues/tweets")
+    css = client.get("/static/labelling.css")
+    js = client.get("/static/labelling.js")
+    missing = client.get("/static/nothing.css")
+    posted = client.post("/static/labelling.css")
+    metrics = client.get("/metrics")
+
+    assert signin.status_code == 401 and 'href="/static/labelling.css"' in signin.text
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert "body" in css.text
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert missing.status_code == 404 and posted.status_code == 401
+    assert metrics.status_code == 200
+    counted = dict(
+        re.findall(
+            r"^ml_platform_labelling_http_requests_total\{(.*)\} (\S+)$", metrics.text, re.MULTILINE
+        )
+    )
+    # the gate answers before routing: a refused request has no route to name
+    assert counted['method="GET",route="unmatched",status="401"'] == "1.0"
+    assert counted['method="GET",route="/static/{path}",status="200"'] == "2.0"
+    assert counted['method="GET",route="/static/{path}",status="404"'] == "1.0"
+    assert counted['method="POST",route="unmatched",status="401"'] == "1.0"
 
 
 SITE = "https://labelling.test"

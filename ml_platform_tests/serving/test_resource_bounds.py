@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from ml_platform.core.storage import ObjectStore
@@ -63,9 +64,10 @@ def test_junk_query_parameters_and_overlong_queries_are_answered_but_not_cached(
 
 
 def test_the_cache_budget_counts_keys_as_well_as_answers():
+    route = APIRoute("/recommendations/{user_id}", lambda user_id: None)
     cache = ResponseCache(max_bytes=1_000_000)
     for i in range(1_000):
-        cache.put(("/recommendations/1", b"q=%d&" % i + b"x" * 10_000), b"{}")
+        cache.put(("/recommendations/1", b"q=%d&" % i + b"x" * 10_000), b"{}", route)
         assert cache.bytes <= 1_000_000
     assert len(cache) < 1_000_000 // 10_000
     assert cache.bytes >= len(cache) * (10_000 + ENTRY_OVERHEAD_BYTES)
