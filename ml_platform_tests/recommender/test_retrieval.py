@@ -74,7 +74,7 @@ def test_movie_features_carry_genres_year_bucket_and_shared_title_words(trained)
 def test_a_callback_sees_every_epoch_and_early_stopping_stops_when_validation_stalls():
     import keras
 
-    from ml_platform.datasets.movielens import generate_movielens
+    from ml_platform.demo_data.movielens import generate_movielens
     from ml_platform.recommender.retrieval import RetrievalConfig, train_retrieval
 
     class Epochs(keras.callbacks.Callback):
