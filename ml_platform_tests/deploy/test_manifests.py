@@ -56,11 +56,11 @@ def environment(rendered, name: str) -> dict[str, str]:
 
 
 def cli_arguments(rendered, name: str) -> list[str]:
-    """The container's args after the kubelet's $(VAR) expansion, without the program name."""
+    """The container's args after the kubelet's $(VAR) expansion: the `ml-platform` CLI's."""
     variables = environment(rendered, name)
-    args = container(rendered, name)["args"]
-    assert args[0] == "ml-platform"  # the image's console script
-    return [re.sub(r"\$\((\w+)\)", lambda m: variables[m.group(1)], a) for a in args[1:]]
+    spec = container(rendered, name)
+    assert spec["command"] == ["ml-platform"]  # the image's console script
+    return [re.sub(r"\$\((\w+)\)", lambda m: variables[m.group(1)], a) for a in spec["args"]]
 
 
 def test_every_object_of_dev_and_prod_is_valid_for_the_clusters_kubernetes_version(rendered):
