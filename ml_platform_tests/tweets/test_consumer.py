@@ -2,7 +2,6 @@
 after the batch in hand, exit code 0, nothing lost."""
 
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from ml_platform.core.warehouse import Warehouse
 from ml_platform.demo_data.tweets import generate_tweet_stream, write_tweet_stream
 from ml_platform.tweets import consumer, stream, tables
 from ml_platform.tweets.contract import TweetTables
+from ml_platform_tests.tweets.test_kafka import free_port
 
 NAMES = TweetTables()
 
@@ -32,12 +32,6 @@ class KeywordModel:
 
     def predict(self, texts: list[str]) -> np.ndarray:
         return np.array([1.0 if "AI" in text else 0.0 for text in texts])
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
