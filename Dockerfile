@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The platform's one image: the Dagster code server for `ml_platform.definitions` (the Helm chart's
-# user deployment) and, through the K8sRunLauncher, every run pod. Build: `make docker-build`.
+# user deployment), through the K8sRunLauncher every run pod, and the apps of deploy/k8s (their
+# `ml-platform …` args replace the CMD). Build: `make docker-build`.
 #
 # builder: the locked runtime dependencies into /opt/venv + this repository built as a wheel.
 # runtime: that venv + that wheel, nothing else (no compiler, no sources, no test/dev tools).

@@ -128,7 +128,8 @@ fi
 
 # Plain YAML we ship (Helm templates are Go templates, not YAML, so only values/Chart files).
 yaml_files=("${workflows[@]}" deploy/*.yaml deploy/helm/*/Chart.yaml deploy/helm/*/values*.yaml
-    deploy/helm/Chart.yaml deploy/helm/values*.yaml workspace.yaml)
+    deploy/helm/Chart.yaml deploy/helm/values*.yaml deploy/k8s/base/*.yaml deploy/k8s/overlays/*/*.yaml
+    workspace.yaml)
 existing=()
 for f in "${yaml_files[@]}"; do [[ -f "$f" ]] && existing+=("$f"); done
 if ((${#existing[@]})); then

@@ -140,57 +140,52 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    import threading
+
     from upath import UPath
 
-    from ml_platform.tweets import live, stream
+    from ml_platform.tweets import consumer, stream
     from ml_platform.tweets.classifier import TweetClassifier
     from ml_platform.tweets.contract import TweetTables
 
     warehouse, store = _deployment(args, object_store=args.classify)
     names = TweetTables(args.prefix, args.version)
+    metrics = consumer.ConsumerMetrics()
+    if args.metrics_port is not None:
+        metrics.serve(args.metrics_port)
     if args.kafka_bootstrap_servers:
         source = stream.KafkaSource(
             args.kafka_bootstrap_servers, args.kafka_topic, args.kafka_group
         )
     else:
         source = stream.LandingSource(UPath(args.landing), warehouse, names)
-    model: TweetClassifier | None = None
+    loaded: TweetClassifier | None = None
+
+    def latest_model() -> TweetClassifier | None:
+        """The stored classifier, loaded again only when its version changed."""
+        nonlocal loaded
+        latest = store.read_value("tweet_classifier")
+        if isinstance(latest, TweetClassifier) and (
+            loaded is None or latest.version != loaded.version
+        ):
+            loaded = latest.load()
+        return loaded
+
+    options = consumer.ConsumerOptions(args.max_tweets, args.follow, args.poll_seconds)
     try:
-        while True:
-            report = stream.ingest(source, warehouse, names, args.max_tweets)
-            if report.positions:
-                print(
-                    f"stored {report.stored} of {report.read} tweets "
-                    f"({report.already_stored} already stored) in {report.seconds:.2f} s; "
-                    f"{len(report.rejected)} lines rejected, {report.dead_lettered} new in "
-                    f"{names.dead_letters}",
-                    flush=True,
-                )
-            if args.classify and report.stored:
-                latest = store.read_value("tweet_classifier")
-                if isinstance(latest, TweetClassifier) and (
-                    model is None or latest.version != model.version
-                ):
-                    model = latest.load()
-                if model is not None:
-                    classified = live.classify_new(
-                        warehouse, names, model.predict, model.version, model.threshold
-                    )
-                    ai = live.store_ai_tweets(warehouse, names)
-                    links = live.store_urls(warehouse, names)
-                    print(
-                        f"classified {classified.stored}, {ai.stored} about AI, "
-                        f"{links.stored} links",
-                        flush=True,
-                    )
-            if not report.positions:
-                if not args.follow:
-                    return 0
-                time.sleep(args.poll_seconds)
-    except KeyboardInterrupt:
-        return 0
+        with consumer.stop_on_signals(threading.Event()) as stop:
+            consumer.consume(
+                source,
+                warehouse,
+                names,
+                options,
+                metrics,
+                stop,
+                model=latest_model if args.classify else None,
+            )
     finally:
         source.close()
+    return 0
 
 
 def _import_labels(args: argparse.Namespace) -> int:
@@ -265,6 +260,11 @@ def register(products: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     ingest.add_argument("--poll-seconds", type=float, default=0.5)
     ingest.add_argument(
         "--classify", action="store_true", help="classify new tweets with the latest model"
+    )
+    ingest.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus metrics (lag, batches, rows stored, classification time) here",
     )
     _add_warehouse(ingest)
     ingest.set_defaults(run=_ingest)

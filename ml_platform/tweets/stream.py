@@ -73,6 +73,10 @@ class TweetSource(Protocol):
 
     def commit(self, batch: StreamBatch) -> None: ...
 
+    def backlog(self) -> int:
+        """Positions (files, messages) that have arrived and are not committed yet: the lag."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -152,6 +156,9 @@ class LandingSource:
         tables.insert_new_rows(
             self._warehouse, self._cursor_table, cursor, CURSOR_COLUMNS, ("source", "position")
         )
+
+    def backlog(self) -> int:
+        return len(self.pending())
 
     def close(self) -> None:
         """Nothing is held open between polls."""
@@ -240,6 +247,18 @@ class KafkaSource:
             offsets=[TopicPartition(t, p, o) for (t, p), o in batch.offsets.items()],
             asynchronous=False,
         )
+
+    def backlog(self) -> int:
+        """Over this consumer's partitions only: each replica of the group reports its share,
+        and their sum is the group's lag."""
+        assigned = self._consumer.assignment()
+        if not assigned:
+            return 0
+        backlog = 0
+        for position in self._consumer.position(assigned):
+            low, high = self._consumer.get_watermark_offsets(position, timeout=self._timeout)
+            backlog += max(high - (position.offset if position.offset >= 0 else low), 0)
+        return backlog
 
     def close(self) -> None:
         self._consumer.close()
