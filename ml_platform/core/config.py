@@ -9,9 +9,12 @@ two drift apart (a default changed on one side only). Instead the resource inher
 config keys, defaults and validation included) and hands the logic `Model.of(settings)`.
 """
 
-from typing import Self
+from dataclasses import replace
+from typing import Self, TypeVar
 
 import pydantic
+
+TrainingConfig = TypeVar("TrainingConfig")
 
 
 class ConfigModel(pydantic.BaseModel):
@@ -25,3 +28,12 @@ class ConfigModel(pydantic.BaseModel):
         """This model's part of `settings` (a resource that inherits it), without the rest, so a
         stored model pickles its own settings and not the resource."""
         return cls.model_validate(settings.model_dump(include=set(cls.model_fields)))
+
+
+def with_epochs_capped(config: TrainingConfig, max_epochs: int | None) -> TrainingConfig:
+    """`config` (a dataclass with `epochs`) training at most `max_epochs` epochs; None leaves it
+    as tuned. How a resource's `max_epochs` shortens a training for tests and quick looks
+    without restating the tuned epochs."""
+    if max_epochs is None:
+        return config
+    return replace(config, epochs=min(config.epochs, max_epochs))

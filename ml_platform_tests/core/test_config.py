@@ -1,15 +1,17 @@
 import pickle
+from dataclasses import dataclass
 
 import dagster as dg
 import pydantic
 import pytest
 
-from ml_platform.core.config import ConfigModel
+from ml_platform.core.config import ConfigModel, with_epochs_capped
 from ml_platform.prod2vec.pairs import PairConfig
 from ml_platform.prod2vec.resources import Prod2VecSettings
 from ml_platform.similar_users.fasttext_models import FastTextConfig
 from ml_platform.similar_users.resources import SimilarUsersSettings
 from ml_platform.similar_users.user_vectors import EmbeddingConfig
+from ml_platform.tweets.resources import TweetsSettings
 
 
 class Sizes(ConfigModel):
@@ -108,11 +110,37 @@ PROD2VEC_KEYS = {
     "min_pairs": 100_000,
     "compare_gensim": False,
 }
+TWEETS_KEYS = {
+    "prefix": "",
+    "version": 0,
+    "landing_uri": None,
+    "landing_endpoint_url": None,
+    "kafka_bootstrap_servers": None,
+    "kafka_topic": "tweets",
+    "kafka_group_id": "ml-platform-tweets",
+    "generated_tweets": 20_000,
+    "generated_seed": 42,
+    "micro_batch_tweets": 10_000,
+    "max_tweets_per_run": 200_000,
+    "test_size": 1000,
+    "dev_size": 500,
+    "snorkel_train_size": 10_000,
+    "split_seed": 42,
+    "golden_labels_csv": None,
+    "simulate_golden_labels": True,
+    "retrain_after_labels": 100,
+    "seed": 42,
+    "max_epochs": None,
+}
 
 
 @pytest.mark.parametrize(
     ("resource", "keys"),
-    [(SimilarUsersSettings, SIMILAR_USERS_KEYS), (Prod2VecSettings, PROD2VEC_KEYS)],
+    [
+        (SimilarUsersSettings, SIMILAR_USERS_KEYS),
+        (Prod2VecSettings, PROD2VEC_KEYS),
+        (TweetsSettings, TWEETS_KEYS),
+    ],
 )
 def test_product_settings_keep_their_config_keys_and_defaults(resource, keys):
     current = _config_keys(resource)
@@ -128,3 +156,16 @@ def test_product_settings_reach_the_logic_unchanged():
     assert similar_users.embedding_config().table_weights["user_interests"] == 2.0
     assert similar_users.embedding_config() == EmbeddingConfig(interest_weight=2.0)
     assert prod2vec.pair_config() == PairConfig(window=None, negatives=2)
+    assert TweetsSettings(dev_size=7).split_sizes().capacity("dev") == 7
+
+
+@dataclass(frozen=True)
+class Training:
+    epochs: int = 40
+    learning_rate: float = 0.1
+
+
+def test_max_epochs_only_ever_shortens_a_training():
+    assert with_epochs_capped(Training(), None) == Training()
+    assert with_epochs_capped(Training(), 3) == Training(epochs=3)
+    assert with_epochs_capped(Training(epochs=2), 3) == Training(epochs=2)
