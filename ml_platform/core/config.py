@@ -10,7 +10,7 @@ config keys, defaults and validation included) and hands the logic `Model.of(set
 """
 
 from dataclasses import replace
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import pydantic
 
@@ -28,6 +28,14 @@ class ConfigModel(pydantic.BaseModel):
         """This model's part of `settings` (a resource that inherits it), without the rest, so a
         stored model pickles its own settings and not the resource."""
         return cls.model_validate(settings.model_dump(include=set(cls.model_fields)))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Models stored while these configs were frozen dataclasses pickled them as their bare
+        fields; validated as fields, such models still load (or fail loudly) instead of coming
+        back with no settings at all."""
+        if "__dict__" not in state:
+            state = type(self).model_validate(state).__getstate__()
+        super().__setstate__(state)
 
 
 def with_epochs_capped(config: TrainingConfig, max_epochs: int | None) -> TrainingConfig:

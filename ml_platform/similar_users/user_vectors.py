@@ -10,9 +10,11 @@ generator a 0.1 weight of the vectors cost under 0.01 of hit rate against the ov
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pydantic
 
 from ml_platform.core.config import ConfigModel
 from ml_platform.similar_users.embedding import TableEmbedder, combine, unit_rows
@@ -45,6 +47,18 @@ class EmbeddingConfig(ConfigModel):
     spelling_similarity: float = 0.8  # unknown query words this close to a known one; 0 = off
     dense_weight: float = 0.1  # of the FastText vectors in the similarity; 1 = vectors alone
     profile_exponent: float = 0.4  # β of the asymmetric IDF overlap (`profiles.py`)
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _from_one_mapping(cls, data: Any) -> Any:
+        """Embeddings stored before the weights were three settings kept them as one mapping."""
+        if isinstance(data, dict) and "table_weights" in data:
+            data = dict(data)
+            weights = data.pop("table_weights")
+            data["assessment_weight"] = weights["user_assessment_scores"]
+            data["course_view_weight"] = weights["user_course_views"]
+            data["interest_weight"] = weights["user_interests"]
+        return data
 
     @property
     def table_weights(self) -> dict[str, float]:

@@ -69,6 +69,42 @@ def test_the_resource_refuses_what_the_logic_refuses_and_unknown_names():
         Settings(widht=2)
 
 
+class _StoredAsDataclass:
+    """Pickles as a config did while it was a frozen dataclass: the class, then its bare fields."""
+
+    def __init__(self, cls: type, fields: dict[str, object]) -> None:
+        self.cls, self.fields = cls, fields
+
+    def __reduce_ex__(self, protocol):
+        # the dataclass's reduction was (copyreg.__newobj__, (cls,), fields); pickle only
+        # lets an instance of `cls` write that, so create the instance the same way by hand
+        return object.__new__, (self.cls,), self.fields
+
+
+def test_a_model_stored_while_its_config_was_a_dataclass_loads_with_its_settings():
+    old_pairs = pickle.dumps(_StoredAsDataclass(PairConfig, {"window": None, "negatives": 2}))
+    old_embedding = pickle.dumps(
+        _StoredAsDataclass(
+            EmbeddingConfig,
+            {
+                "table_weights": {
+                    "user_assessment_scores": 0.25,
+                    "user_course_views": 1.0,
+                    "user_interests": 2.0,
+                },
+                "dense_weight": 0.3,
+            },
+        )
+    )
+
+    assert pickle.loads(old_pairs) == PairConfig(window=None, negatives=2)
+    assert pickle.loads(old_embedding) == EmbeddingConfig(
+        assessment_weight=0.25, interest_weight=2.0, dense_weight=0.3
+    )
+    with pytest.raises(ValueError, match="negatives is 0"):
+        pickle.loads(pickle.dumps(_StoredAsDataclass(PairConfig, {"negatives": 0})))
+
+
 # The config keys and defaults each product's resource had when it still copied its logic's
 # settings field by field: a deployment's config written then must mean the same now.
 SIMILAR_USERS_KEYS = {
