@@ -129,9 +129,7 @@ def skipgram_pairs(
             "positive_share": float(pairs.positives / max(len(table), 1)),
             "products": len(data.product_ids),
             "expected_kept_item_share": float(keep[data.items].mean()) if len(data.items) else 0.0,
-            "config": dg.MetadataValue.json(
-                {k: getattr(config, k) for k in config.__dataclass_fields__}
-            ),
+            "config": dg.MetadataValue.json(config.model_dump()),
         },
     )
 
@@ -302,10 +300,7 @@ def prod2vec_model(
         metadata={
             **artifacts.model_metadata(
                 metrics=metrics,
-                params={
-                    **hp.as_dict(),
-                    **{k: getattr(config, k) for k in config.__dataclass_fields__},
-                },
+                params={**hp.as_dict(), **config.model_dump()},
                 plots={"loss": _loss_plot(model.skipgram.history)},
             ),
             "similar_method": model.similar_method,

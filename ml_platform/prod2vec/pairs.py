@@ -15,13 +15,17 @@ millions of pairs in seconds.
 """
 
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
+import pydantic
+
+from ml_platform.core.config import ConfigModel
 
 
-@dataclass(frozen=True)
-class PairConfig:
-    """How pairs are made; each knob is one of the original pipeline's choices made explicit."""
+class PairConfig(ConfigModel):
+    """How pairs are made; each knob is one of the original pipeline's choices made explicit
+    (also the prod2vec resource's config keys of the same names)."""
 
     window: int | None = 5  # context = items within this many positions; None = whole basket
     shuffle: bool = True  # shuffle each basket first (the cart order is not a sentence)
@@ -30,13 +34,15 @@ class PairConfig:
     negative_power: float = 0.75  # negatives ~ unigram ** power
     seed: int = 42
 
-    def __post_init__(self) -> None:
+    @pydantic.model_validator(mode="after")
+    def _possible(self) -> Self:
         if self.window is not None and self.window < 1:
             raise ValueError(f"window is {self.window}, expected ≥ 1 or None (whole basket)")
         if self.negatives < 1:
             raise ValueError(f"negatives is {self.negatives}, expected ≥ 1")
         if self.subsample is not None and not 0 < self.subsample < 1:
             raise ValueError(f"subsample is {self.subsample}, expected between 0 and 1 or None")
+        return self
 
 
 @dataclass(frozen=True)

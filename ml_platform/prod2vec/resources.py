@@ -9,22 +9,19 @@ from ml_platform.prod2vec.instacart import InstacartDataset, load_instacart
 from ml_platform.prod2vec.pairs import PairConfig
 
 
-class Prod2VecSettings(dg.ConfigurableResource):
+class Prod2VecSettings(dg.ConfigurableResource, PairConfig):
     """`instacart_dir` holds the Instacart files (orders.csv, order_products__prior/train.csv,
     products.csv, aisles.csv, departments.csv) or one joined orders × products CSV; unset, the
-    assets use the seeded generator at a size `dagster dev` trains in about a minute."""
+    assets use the seeded generator at a size `dagster dev` trains in about a minute.
+
+    How baskets become pairs are the fields of `PairConfig` (`window`, `shuffle`, `subsample`,
+    `negatives`, `negative_power`, `seed`), inherited under their own names and validated as it
+    validates them; the assets get them through `pair_config()`."""
 
     instacart_dir: str | None = None
     generated_seed: int = 42
     generated_orders: int = 30_000
     generated_products: int = 3_000
-    # pairs (see pairs.PairConfig)
-    window: int | None = 5
-    shuffle: bool = True
-    subsample: float | None = 1e-3
-    negatives: int = 4
-    negative_power: float = 0.75
-    seed: int = 42
     # below this many pairs a model would be noise: the pairs check blocks training
     min_pairs: int = 100_000
     # also train gensim's Word2Vec with the same settings and record its figures (~30 s more)
@@ -43,11 +40,4 @@ class Prod2VecSettings(dg.ConfigurableResource):
         return self.instacart_dir or f"generated (seed {self.generated_seed})"
 
     def pair_config(self) -> PairConfig:
-        return PairConfig(
-            window=self.window,
-            shuffle=self.shuffle,
-            subsample=self.subsample,
-            negatives=self.negatives,
-            negative_power=self.negative_power,
-            seed=self.seed,
-        )
+        return PairConfig.of(self)

@@ -1,10 +1,10 @@
 """What a team sets for the recommender without touching code: data, split, sizes, floors."""
 
-from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
 
+from ml_platform.core.config import with_epochs_capped
 from ml_platform.demo_data.movielens import generate_movielens
 from ml_platform.recommender.movielens import MovieLensDataset, load_movielens
 from ml_platform.recommender.ranking import RankingConfig
@@ -39,11 +39,7 @@ class RecommenderSettings(dg.ConfigurableResource):
         )
 
     def retrieval_config(self) -> RetrievalConfig:
-        return _capped(RetrievalConfig(), self.max_epochs)
+        return with_epochs_capped(RetrievalConfig(), self.max_epochs)
 
     def ranking_config(self) -> RankingConfig:
-        return _capped(RankingConfig(), self.max_epochs)
-
-
-def _capped(config, max_epochs: int | None):
-    return config if max_epochs is None else replace(config, epochs=min(config.epochs, max_epochs))
+        return with_epochs_capped(RankingConfig(), self.max_epochs)

@@ -2,8 +2,6 @@
 FastText model per user table → user vectors (measured against baselines) and the per-user
 summaries the API shows → the index the serving app loads and hot-reloads."""
 
-from dataclasses import asdict
-
 import dagster as dg
 import pandas as pd
 
@@ -204,7 +202,10 @@ def user_embeddings(
         embeddings,
         metadata=artifacts.model_metadata(
             metrics=metrics,
-            params={**asdict(embeddings.config), "fasttext": asdict(settings.fasttext_config())},
+            params={
+                **embeddings.config.model_dump(),
+                "fasttext": settings.fasttext_config().model_dump(),
+            },
             plots={
                 "user_vectors_by_top_interest": plots.projection_plot(embeddings.vectors, labels)
             },

@@ -11,11 +11,12 @@ training time for +0.008 leave-out hit rate on 10,000 generated users).
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ml_platform.core.config import ConfigModel
 from ml_platform.core.errors import InvalidInputError
 from ml_platform.similar_users.embedding import normalise_token
 from ml_platform.similar_users.learners import LearnerTables
@@ -29,9 +30,9 @@ ITEM_COLUMNS = {
 }
 
 
-@dataclass(frozen=True)
-class FastTextConfig:
-    """Defaults tuned on generated data of 10,000 users (benchmarks/similar_users.py)."""
+class FastTextConfig(ConfigModel):
+    """Defaults tuned on generated data of 10,000 users (benchmarks/similar_users.py); also the
+    similar-users resource's config keys of the same names."""
 
     vector_size: int = 48  # 64 scored no better; cost grows with it in training and serving
     window: int = 10  # of a set: half the median sentence either side, the rest over epochs
@@ -86,7 +87,7 @@ class TableModel:
         }
 
     def params(self) -> dict[str, object]:
-        return {"table": self.table, **asdict(self.config)}
+        return {"table": self.table, **self.config.model_dump()}
 
 
 def table_items(table: str, rows: pd.DataFrame) -> pd.DataFrame:

@@ -1,7 +1,6 @@
 """What a team sets for similar users without touching code: where the tables come from, model
 sizes, how tables are weighed, and how the evaluation samples."""
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -16,31 +15,21 @@ from ml_platform.similar_users.learners import LearnerTables, load_communities, 
 from ml_platform.similar_users.user_vectors import EmbeddingConfig
 
 
-class SimilarUsersSettings(dg.ConfigurableResource):
+class SimilarUsersSettings(dg.ConfigurableResource, FastTextConfig, EmbeddingConfig):
     """Where the four tables come from, in this order: `data_dir` (the public CSV names), the
     warehouse landing tables `su_landing_<table>` the learning app appends to (when
     `from_landing_tables`; the sensor then refreshes the embeddings as rows arrive), or, with
-    neither, the seeded generator — so `dagster dev` materializes the group with nothing else."""
+    neither, the seeded generator — so `dagster dev` materializes the group with nothing else.
+
+    How the table models train and how their vectors combine are the fields of `FastTextConfig`
+    and `EmbeddingConfig`, inherited under their own names (`vector_size`, `epochs`, …,
+    `assessment_weight`, `dense_weight`, …); the models get them through `fasttext_config()` and
+    `embedding_config()`."""
 
     data_dir: str | None = None
     from_landing_tables: bool = False
     generated_users: int = 2_000
     generated_seed: int = 42
-    vector_size: int = 48
-    epochs: int = 5
-    window: int = 10
-    min_n: int = 3
-    max_n: int = 4
-    workers: int = 2
-    min_tokens_seen: int = 1_500_000  # small tables get more epochs (see FastTextConfig)
-    seed: int = 42
-    assessment_weight: float = 0.5
-    course_view_weight: float = 1.0
-    interest_weight: float = 1.0
-    smoothing: float = 1e-3
-    dense_weight: float = 0.1  # of the FastText vectors in the similarity (rest: IDF overlap)
-    profile_exponent: float = 0.4
-    index_dimensions: int = 24
     display_items: int = 10  # items per table shown for each similar user
     leave_out_users: int = 1_000  # users whose items the evaluation hides; 0 skips it
     evaluation_seed: int = 0
@@ -66,27 +55,7 @@ class SimilarUsersSettings(dg.ConfigurableResource):
         return generated.tables, generated.communities
 
     def fasttext_config(self) -> FastTextConfig:
-        return FastTextConfig(
-            vector_size=self.vector_size,
-            epochs=self.epochs,
-            window=self.window,
-            min_n=self.min_n,
-            max_n=self.max_n,
-            workers=self.workers,
-            min_tokens_seen=self.min_tokens_seen,
-            seed=self.seed,
-        )
+        return FastTextConfig.of(self)
 
     def embedding_config(self) -> EmbeddingConfig:
-        weights: Mapping[str, float] = {
-            "user_assessment_scores": self.assessment_weight,
-            "user_course_views": self.course_view_weight,
-            "user_interests": self.interest_weight,
-        }
-        return EmbeddingConfig(
-            table_weights=dict(weights),
-            smoothing=self.smoothing,
-            index_dimensions=self.index_dimensions,
-            dense_weight=self.dense_weight,
-            profile_exponent=self.profile_exponent,
-        )
+        return EmbeddingConfig.of(self)

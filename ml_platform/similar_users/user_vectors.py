@@ -9,11 +9,14 @@ generator a 0.1 weight of the vectors cost under 0.01 of hit rate against the ov
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pydantic
 
+from ml_platform.core.config import ConfigModel
 from ml_platform.similar_users.embedding import TableEmbedder, combine, unit_rows
 from ml_platform.similar_users.fasttext_models import (
     ITEM_COLUMNS,
@@ -27,15 +30,14 @@ from ml_platform.similar_users.profiles import ItemProfiles, similarity_scale
 TABLE_ORDER = tuple(ITEM_COLUMNS)
 
 
-def _default_weights() -> dict[str, float]:
-    return {"user_assessment_scores": 0.5, "user_course_views": 1.0, "user_interests": 1.0}
+class EmbeddingConfig(ConfigModel):
+    """How table vectors are made and combined (defaults tuned in benchmarks/similar_users.py);
+    also the similar-users resource's config keys of the same names."""
 
-
-@dataclass(frozen=True)
-class EmbeddingConfig:
-    """How table vectors are made and combined (defaults tuned in benchmarks/similar_users.py)."""
-
-    table_weights: Mapping[str, float] = field(default_factory=_default_weights)
+    # How much each table's vector counts in a user's combined vector.
+    assessment_weight: float = 0.5
+    course_view_weight: float = 1.0
+    interest_weight: float = 1.0
     smoothing: float = 1e-3  # SIF's a; 0 weighs every item alike
     # The index searches user vectors projected on their top principal axes: on 10,000
     # generated users 24 of the 144 dimensions keep 99 % of the variance and the same leave-out
@@ -45,6 +47,26 @@ class EmbeddingConfig:
     spelling_similarity: float = 0.8  # unknown query words this close to a known one; 0 = off
     dense_weight: float = 0.1  # of the FastText vectors in the similarity; 1 = vectors alone
     profile_exponent: float = 0.4  # β of the asymmetric IDF overlap (`profiles.py`)
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _from_one_mapping(cls, data: Any) -> Any:
+        """Embeddings stored before the weights were three settings kept them as one mapping."""
+        if isinstance(data, dict) and "table_weights" in data:
+            data = dict(data)
+            weights = data.pop("table_weights")
+            data["assessment_weight"] = weights["user_assessment_scores"]
+            data["course_view_weight"] = weights["user_course_views"]
+            data["interest_weight"] = weights["user_interests"]
+        return data
+
+    @property
+    def table_weights(self) -> dict[str, float]:
+        return {
+            "user_assessment_scores": self.assessment_weight,
+            "user_course_views": self.course_view_weight,
+            "user_interests": self.interest_weight,
+        }
 
 
 @dataclass

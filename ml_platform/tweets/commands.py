@@ -113,7 +113,9 @@ def _train(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"{args.input}: {len(unique)} distinct tweets; need at least 50")
     n = len(unique)
     sizes = splits.SplitSizes(
-        test=min(1000, n // 5), dev=min(500, n // 10), snorkel_train=min(10_000, 2 * n // 5)
+        test_size=min(1000, n // 5),
+        dev_size=min(500, n // 10),
+        snorkel_train_size=min(10_000, 2 * n // 5),
     )
     assigned = splits.assign_splits(unique, {}, sizes, args.seed)
     golden = pd.DataFrame(

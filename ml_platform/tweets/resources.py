@@ -1,11 +1,10 @@
 """What a team sets for the tweet product without touching code: where tweets land, table names,
 split sizes, golden labels, retraining."""
 
-from dataclasses import replace
-
 import dagster as dg
 from upath import UPath
 
+from ml_platform.core.config import with_epochs_capped
 from ml_platform.core.storage import ObjectStore
 from ml_platform.tweets.classifier import ClassifierConfig
 from ml_platform.tweets.contract import TweetTables
@@ -16,13 +15,14 @@ GENERATED_LANDING = "tweets/landing"  # under the object store, when no landing_
 SERVING_EXPORTS = "tweet_classifier_serving"  # TensorFlow Serving's model base path
 
 
-class TweetsSettings(dg.ConfigurableResource):
+class TweetsSettings(dg.ConfigurableResource, SplitSizes):
     """`landing_uri` is a folder or `s3://bucket/prefix` where JSON-lines files of tweets
     arrive. Unset, the first `raw_tweets` run lands `generated_tweets` generated tweets under
     the object store (`tweets/landing`), and golden labels for the test and dev tables are
     taken from the generator's truth (`simulate_golden_labels`), standing in for people, so
     `dagster dev` materializes the whole group with nothing else. `kafka_bootstrap_servers`
-    (with `kafka_topic`) reads a Kafka topic instead of the landing folder."""
+    (with `kafka_topic`) reads a Kafka topic instead of the landing folder. The split sizes
+    (`test_size`, `dev_size`, `snorkel_train_size`) are `SplitSizes`' fields, inherited."""
 
     prefix: str = ""  # table names: <prefix>raw_tweet_dataset_<version>, …
     version: int = 0
@@ -35,9 +35,6 @@ class TweetsSettings(dg.ConfigurableResource):
     generated_seed: int = 42
     micro_batch_tweets: int = 10_000
     max_tweets_per_run: int = 200_000  # a run stops taking micro-batches after this many
-    test_size: int = 1000
-    dev_size: int = 500
-    snorkel_train_size: int = 10_000
     split_seed: int = 42
     golden_labels_csv: str | None = None  # imported into the golden table on each run
     simulate_golden_labels: bool = True  # generated data only
@@ -49,13 +46,10 @@ class TweetsSettings(dg.ConfigurableResource):
         return TweetTables(self.prefix, self.version)
 
     def split_sizes(self) -> SplitSizes:
-        return SplitSizes(self.test_size, self.dev_size, self.snorkel_train_size)
+        return SplitSizes.of(self)
 
     def classifier_config(self) -> ClassifierConfig:
-        config = ClassifierConfig()
-        if self.max_epochs is None:
-            return config
-        return replace(config, epochs=min(config.epochs, self.max_epochs))
+        return with_epochs_capped(ClassifierConfig(), self.max_epochs)
 
     @property
     def generated(self) -> bool:

@@ -9,10 +9,11 @@ everything after goes to train.
 
 import hashlib
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from ml_platform.core.config import ConfigModel
 
 _RETWEET_PREFIX = re.compile(r"^rt @\w+:\s*")
 _URL = re.compile(r"https?://\S+")
@@ -44,14 +45,16 @@ def deduplicate(
     return first[~first["text_key"].isin(known_keys)].reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class SplitSizes:
-    test: int = 1000
-    dev: int = 500
-    snorkel_train: int = 10_000
+class SplitSizes(ConfigModel):
+    """How many texts test, dev and snorkel_train take before train gets the rest (also the
+    tweets resource's config keys of the same names)."""
+
+    test_size: int = 1000
+    dev_size: int = 500
+    snorkel_train_size: int = 10_000
 
     def capacity(self, split: str) -> int | None:
-        return None if split == "train" else getattr(self, split)
+        return None if split == "train" else getattr(self, f"{split}_size")
 
 
 def assign_splits(

@@ -28,7 +28,7 @@ def test_deduplication_keeps_the_first_tweet_and_skips_known_texts():
 
 def test_splits_fill_test_dev_snorkel_train_then_train_and_never_move_a_tweet():
     tweets = pd.DataFrame({"tweet_id": range(100), "text": [f"t{i}" for i in range(100)]})
-    sizes = SplitSizes(test=10, dev=5, snorkel_train=20)
+    sizes = SplitSizes(test_size=10, dev_size=5, snorkel_train_size=20)
     first = assign_splits(tweets.iloc[:30], {}, sizes, seed=1)
     assert first["split"].value_counts().to_dict() == {"test": 10, "snorkel_train": 15, "dev": 5}
     second = assign_splits(tweets.iloc[30:], first["split"].value_counts().to_dict(), sizes, 1)

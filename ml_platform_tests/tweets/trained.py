@@ -11,7 +11,7 @@ from ml_platform.tweets import splits, training
 from ml_platform.tweets.classifier import ClassifierConfig
 from ml_platform.tweets.parsing import json_lines, read_json_lines
 
-SIZES = splits.SplitSizes(test=400, dev=200, snorkel_train=1000)
+SIZES = splits.SplitSizes(test_size=400, dev_size=200, snorkel_train_size=1000)
 
 
 @dataclass(frozen=True)
