@@ -43,7 +43,12 @@ def train(labelled: Path, output: Path, **environment: str) -> subprocess.Comple
     env = {k: v for k, v in os.environ.items() if k not in QUIET_ENVIRONMENT} | environment
     command = [str(CLI), "tweets", "train", "--input", str(labelled), "--output", str(output)]
     return subprocess.run(
-        [*command, "--epochs", "1"], env=env, capture_output=True, text=True, timeout=300
+        [*command, "--epochs", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
