@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ml_platform.core.errors import InvalidInputError
+from ml_platform.core.quiet_tensorflow import quiet_tensorflow
 from ml_platform.entity_matching import commands as entity_matching
 from ml_platform.labelling import commands as labelling
 from ml_platform.prod2vec import commands as prod2vec
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_tensorflow()  # before any command imports TensorFlow or starts a subprocess
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

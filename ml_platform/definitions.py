@@ -6,12 +6,15 @@ core/settings.py.
 
 import dagster as dg
 
+from ml_platform.core.quiet_tensorflow import quiet_tensorflow
 from ml_platform.core.settings import build_executor, build_resources
 from ml_platform.entity_matching import definitions as entity_matching
 from ml_platform.prod2vec import definitions as prod2vec
 from ml_platform.recommender import definitions as recommender
 from ml_platform.similar_users import definitions as similar_users
 from ml_platform.tweets import definitions as tweets
+
+quiet_tensorflow()  # before any asset imports TensorFlow, here and in run/step subprocesses
 
 defs = dg.Definitions.merge(
     entity_matching.defs,

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ml_platform.core.quiet_tensorflow import quiet_tensorflow
+
 
 def run_demo(
     home: Path, n_targets: int, n_sources: int, arrivals: int, seed: int, recommender: bool = True
@@ -27,6 +29,7 @@ def run_demo(
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     os.environ["ML_PLATFORM_HOME"] = str(home.parent)
     os.environ.setdefault("ML_PLATFORM_ENV", "local")
+    quiet_tensorflow()  # the recommender's training imports TensorFlow in this process
 
     import dagster as dg
 

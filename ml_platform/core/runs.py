@@ -30,8 +30,10 @@ def tick(
     tags: dict[str, str] | None = None,
 ) -> Tick:
     """Every step event is still stored in the instance (the UI shows it); only the console,
-    which would otherwise print hundreds of DEBUG lines per run, is kept to warnings. `tags` are
-    added to every run (who started it, for instance)."""
+    which would otherwise print hundreds of DEBUG lines per run, is kept to warnings. Each run
+    carries the tags the daemon gives a sensor's runs (`dagster/sensor_name`), so the UI says
+    the sensor launched it, not "Manually launched"; `tags` are added to every run (who started
+    it, for instance)."""
     with dg.build_sensor_context(
         instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
     ) as context:
@@ -46,7 +48,7 @@ def tick(
             instance=instance,
             partition_key=request.partition_key,
             asset_selection=request.asset_selection,
-            tags={**request.tags, **(tags or {})},
+            tags={**request.tags, **dg.DagsterRun.tags_for_sensor(sensor), **(tags or {})},
             raise_on_error=raise_on_error,
             run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
         )

@@ -1,13 +1,8 @@
 """The whole loop in a real browser (Debian's chromium, driven by playwright): sign in, label
 tweets and entity pairs by keyboard, and find the labels where the products read them."""
 
-import os
-import shutil
-from pathlib import Path
-
 import dagster as dg
-import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from ml_platform.entity_matching import batches
 from ml_platform.entity_matching.resources import MatchingPolicy
@@ -16,22 +11,6 @@ from ml_platform.labelling.app import create_app
 from ml_platform.labelling.store import LabelStore
 from ml_platform.tweets import golden
 from ml_platform_tests.labelling import data
-
-# The README's screenshots are refreshed on request (ML_PLATFORM_UPDATE_SCREENSHOTS=1), so an
-# ordinary test run never changes tracked files.
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM = shutil.which("chromium")
-
-
-@pytest.fixture
-def browser_page():
-    if CHROMIUM is None:
-        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        yield page
-        browser.close()
 
 
 def current_item(page: Page) -> str:
@@ -45,10 +24,8 @@ def press(page: Page, key: str) -> None:
 
 
 def test_keyboard_labels_reach_golden_labels_and_em_feedback_and_request_a_retrain(
-    postgres_warehouse, serve, browser_page, tmp_path
+    postgres_warehouse, serve, browser_page, blocked_requests, screenshots
 ):
-    update = os.environ.get("ML_PLATFORM_UPDATE_SCREENSHOTS") == "1"
-    shots = DOCS_SCREENSHOTS if update else tmp_path
     warehouse = postgres_warehouse
     tweets = data.tweets(40)
     names = data.land_tweets(warehouse, tweets)
@@ -70,7 +47,7 @@ def test_keyboard_labels_reach_golden_labels_and_em_feedback_and_request_a_retra
     assert page.locator("#item a").evaluate_all("els => els.map(e => e.href)") == [
         "https://arxiv.org/abs/2401.00001"
     ]  # the javascript: link is not a link
-    page.screenshot(path=str(shots / "labelling_tweets.png"))
+    page.screenshot(path=str(screenshots / "labelling_tweets.png"))
 
     pressed: dict[str, str] = {}
     undone = None
@@ -92,7 +69,7 @@ def test_keyboard_labels_reach_golden_labels_and_em_feedback_and_request_a_retra
     assert len(pressed) == 20
 
     page.goto(f"{base}/queues/pairs")
-    page.screenshot(path=str(shots / "labelling_pairs.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "labelling_pairs.png"), full_page=True)
     truth = {(s, t) for s, t in zip(queue["source_id"], queue["target_id"])}
     true_pairs = set(zip(queue["source_id"].head(6), queue["target_id"].head(6)))
     pair_labels: dict[tuple[str, str], str] = {}
@@ -105,10 +82,11 @@ def test_keyboard_labels_reach_golden_labels_and_em_feedback_and_request_a_retra
         pair_labels[(source_id, target_id)] = "1" if key == "m" else "0"
 
     page.goto(f"{base}/dashboard")
-    page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "dashboard.png"), full_page=True)
     assert page.inner_text("#total") == str(int((tweets["probability"] >= 0.5).sum()))
-    assert all((shots / f"{name}.png").stat().st_size > 10_000
+    assert all((screenshots / f"{name}.png").stat().st_size > 10_000
                for name in ("labelling_tweets", "labelling_pairs", "dashboard"))  # fmt: skip
+    assert blocked_requests == []  # the UI needs nothing beyond its own server
 
     # the label store: every action a row, nothing overwritten
     store = LabelStore(warehouse)

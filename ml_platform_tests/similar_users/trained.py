@@ -1,5 +1,6 @@
 """A small generated population and everything trained on it, built once per test session and
-shared by the product's tests and the serving tests."""
+shared by the product's tests and the serving tests (and, at the embedded defaults' size and
+seed, by the README's examples)."""
 
 import functools
 from dataclasses import dataclass
@@ -25,9 +26,9 @@ class Trained:
 
 
 @functools.cache
-def trained() -> Trained:
-    data = generate_learners(USERS, seed=SEED)
-    models = train_models(data.tables, FASTTEXT)
+def trained(users: int = USERS, seed: int = SEED, fasttext: FastTextConfig = FASTTEXT) -> Trained:
+    data = generate_learners(users, seed=seed)
+    models = train_models(data.tables, fasttext)
     embeddings = embed_users(data.tables, models)
     index = SimilarUsersIndex(embeddings, user_display(data.tables, embeddings.handles))
     return Trained(data, models, embeddings, index)
