@@ -37,7 +37,10 @@ def refusal(
         if evaluation is None:
             return f"{check_name} has not judged {name} (run {materialization.run_id}) yet"
         target = evaluation.target_materialization_data
-        if target is None or target.run_id != materialization.run_id:
+        # An unpartitioned candidate checked in a partitioned run (entity matching retrains in
+        # an import batch's run) gets no target recorded: the check's own run says which one.
+        judged_run = target.run_id if target is not None else record.run_id
+        if judged_run != materialization.run_id:
             return f"{check_name} did not judge the latest {name} (run {materialization.run_id})"
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
             figures = {key: value.value for key, value in evaluation.metadata.items()}

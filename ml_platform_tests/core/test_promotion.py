@@ -83,3 +83,23 @@ def test_a_candidate_its_check_never_judged_is_refused(instance):
     train(instance, passed=True)
     train(instance, with_check=False)  # a newer candidate, not judged
     assert "did not judge the latest candidate" in failure(promote(instance))
+
+
+batches = dg.StaticPartitionsDefinition(["batch-1"])
+
+
+@dg.asset(partitions_def=batches, deps=[candidate])
+def scored() -> None:
+    """A partitioned asset downstream: a run of its job checks the candidate in a partition."""
+
+
+def test_a_candidate_checked_in_a_partitioned_run_is_promoted(instance):
+    job = dg.define_asset_job("batch_job", partitions_def=batches)
+    defs = dg.Definitions(assets=[candidate, promoted, scored], jobs=[job])
+    trained = defs.resolve_job_def("batch_job").execute_in_process(
+        instance=instance,
+        partition_key="batch-1",
+        run_config={"ops": {"candidate": {"config": {"passed": True}}}},
+    )
+    assert trained.success
+    assert promote(instance).success
