@@ -20,6 +20,7 @@ tweet id), and each row keeps the version of the model that decided it.
 
 import dagster as dg
 
+from ml_platform.core.automation import automation_sensor
 from ml_platform.core.storage import ObjectStore
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.tweets import stream, tables
@@ -103,13 +104,7 @@ def tweets_golden_labels_sensor(
     )
 
 
-# Follow-the-parents assets of this product (classification, promotion) are evaluated here;
-# running by default, as the other sensors, so a promoted model classifies without a click.
-tweets_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "tweets_automation_sensor",
-    target=dg.AssetSelection.groups(GROUP),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-)
+# Follow-the-parents assets of this product (classification, promotion) are evaluated here.
+tweets_automation_sensor = automation_sensor("tweets_automation_sensor", GROUP)
 
 ALL_SENSORS = [tweets_stream_sensor, tweets_golden_labels_sensor, tweets_automation_sensor]
