@@ -14,6 +14,7 @@ EM_ASSETS = {
     "em_candidate_pairs",
     "em_features",
     "em_model",
+    "em_promoted_model",
     "em_scores",
     "em_matches",
     "em_review_queue",
@@ -39,6 +40,7 @@ def test_the_entity_matching_group_has_its_assets_checks_sensors_and_schedule():
     assert {name for name in sensors if name.startswith("em_")} == {
         "em_new_records_sensor",
         "em_feedback_sensor",
+        "em_automation_sensor",
     }
     assert {s.name for s in repository.schedule_defs} == {"em_nightly_schedule"}
 

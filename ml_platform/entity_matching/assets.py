@@ -1,12 +1,13 @@
 """The entity-matching asset graph, in pipeline order: import → blocking → pairs → features →
-model → scores → matches (exported) and the review queue (back to people)."""
+candidate model → promoted model (only one that passed its quality floors) → scores → matches
+(exported) and the review queue (back to people)."""
 
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
-from ml_platform.core import artifacts
+from ml_platform.core import artifacts, promotion
 from ml_platform.core.catalog import DataCatalog
 from ml_platform.core.exports import export_partition
 from ml_platform.core.storage import ObjectStore, partition_values
@@ -19,6 +20,8 @@ import_batches = dg.DynamicPartitionsDefinition(name="em_import_batches")
 ALL_BATCHES = dg.AllPartitionMapping()
 GROUP = "entity_matching"
 QUALITY_CHECK = "em_model_meets_quality_floors"
+CANDIDATE = "em_model"
+PROMOTED = "em_promoted_model"
 
 
 @dg.asset(
@@ -219,9 +222,10 @@ def em_features(
     check_specs=[
         dg.AssetCheckSpec(
             QUALITY_CHECK,
-            asset="em_model",
+            asset=CANDIDATE,
             blocking=True,
-            description="Precision and recall on held-out feedback are at or above the policy's floors.",
+            description="Precision and recall on held-out feedback are at or above the policy's "
+            "floors; a candidate that fails is never promoted.",
         )
     ],
 )
@@ -232,9 +236,11 @@ def em_model(
     em_features: Any,
     em_feedback: pd.DataFrame,
 ):
-    """Fellegi–Sunter match model: EM on all candidate pairs, steered by human feedback."""
+    """A newly trained Fellegi–Sunter match model (EM on all candidate pairs, steered by human
+    feedback), judged on held-out labels: nothing scores with it until it is promoted."""
     table = pd.concat(partition_values(em_features), ignore_index=True)
-    previous = object_store.read_value("em_model")
+    # warm-started from the promoted model: a failed candidate's estimates are not carried on
+    previous = object_store.read_value(PROMOTED)
     schema = policy.schema()
     matcher = training.train_matcher(
         table,
@@ -250,7 +256,6 @@ def em_model(
     labels = model.training_labels(table, em_feedback)  # people's labels, NaN elsewhere
     plots = {"match_probabilities": artifacts.score_histogram(scores, labels)}
     quality = _quality_check(matcher, policy)
-    matcher.quality_passed = quality.passed  # stored with the model: scoring refuses a failed one
     yield dg.Output(
         matcher,
         metadata=artifacts.model_metadata(
@@ -289,18 +294,35 @@ def _quality_check(matcher: training.TrainedMatcher, policy: MatchingPolicy) -> 
     )
 
 
+@dg.asset(
+    name=PROMOTED,
+    group_name=GROUP,
+    kinds={"scikitlearn"},
+    automation_condition=promotion.FOLLOWS_PASSED_CANDIDATE,
+)
+def em_promoted_model(
+    context: dg.AssetExecutionContext, em_model: training.TrainedMatcher
+) -> dg.Output[training.TrainedMatcher]:
+    """The candidate that met the quality floors: what every batch is scored, exported and
+    queued for review with. A retrain that fails leaves the model promoted before in place."""
+    promotion.require_promotable(context, CANDIDATE, [QUALITY_CHECK])
+    source = context.instance.get_latest_materialization_event(dg.AssetKey(CANDIDATE))
+    return dg.Output(
+        em_model,
+        metadata={
+            **artifacts.model_metadata(metrics=em_model.metrics, params=em_model.params, plots={}),
+            "candidate_run_id": source.run_id if source else "",
+        },
+    )
+
+
 @dg.asset(partitions_def=import_batches, group_name=GROUP, kinds={"pandas"})
 def em_scores(
-    em_features: pd.DataFrame, em_model: training.TrainedMatcher
+    em_features: pd.DataFrame, em_promoted_model: training.TrainedMatcher
 ) -> dg.Output[pd.DataFrame]:
-    """Match probability of every candidate pair in the batch."""
-    if not em_model.quality_passed:  # the block outlives the run that trained the model
-        raise dg.Failure(
-            f"em_model failed {QUALITY_CHECK} when it was trained ({em_model.metrics}); no batch is "
-            "scored or exported with it until a retrain passes (more feedback, or the policy's floors)"
-        )
+    """Match probability of every candidate pair in the batch, by the promoted model."""
     scores = em_features[["source_id", "target_id"]].assign(
-        probability=em_model.probabilities(em_features)
+        probability=em_promoted_model.probabilities(em_features)
     )
     return dg.Output(
         scores,
@@ -325,13 +347,15 @@ def em_matches(
     policy: MatchingPolicy,
     em_scores: pd.DataFrame,
     em_features: pd.DataFrame,
-    em_model: training.TrainedMatcher,
+    em_promoted_model: training.TrainedMatcher,
 ) -> dg.Output[pd.DataFrame]:
     """The best target per source above the threshold, with the columns that decided it; exported."""
     chosen = matching.select_matches(
         em_scores, threshold=policy.threshold, one_to_one=policy.one_to_one
     )
-    chosen = _explained(chosen, em_features, em_model).rename(columns={"probability": "score"})
+    chosen = _explained(chosen, em_features, em_promoted_model).rename(
+        columns={"probability": "score"}
+    )
     key = context.partition_key
     metadata: dict[str, object] = {
         "matches": len(chosen),
@@ -358,12 +382,14 @@ def em_review_queue(
     policy: MatchingPolicy,
     em_scores: pd.DataFrame,
     em_features: pd.DataFrame,
-    em_model: training.TrainedMatcher,
+    em_promoted_model: training.TrainedMatcher,
 ) -> dg.Output[pd.DataFrame]:
     """The pairs the model is least sure of, for people to label; their labels become feedback."""
     queue = matching.review_queue(em_scores, size=policy.review_queue_size)
     # The labelling UI shows a reviewer which columns pulled the score which way.
-    return dg.Output(_explained(queue, em_features, em_model), metadata={"pairs": len(queue)})
+    return dg.Output(
+        _explained(queue, em_features, em_promoted_model), metadata={"pairs": len(queue)}
+    )
 
 
 def _explained(

@@ -1,14 +1,16 @@
 """What starts entity-matching runs: new landed records (a new import batch), batches whose runs
-did not succeed, and enough new feedback."""
+did not succeed, enough new feedback, and (declarative automation) a candidate model that passed
+its quality floors, which is promoted."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
 
+from ml_platform.core.automation import automation_sensor
 from ml_platform.core.warehouse import Warehouse
 from ml_platform.entity_matching import batches
-from ml_platform.entity_matching.assets import import_batches
+from ml_platform.entity_matching.assets import GROUP, PROMOTED, import_batches
 from ml_platform.entity_matching.jobs import BATCH_ASSETS, entity_matching_job
 from ml_platform.entity_matching.resources import MatchingPolicy
 
@@ -87,9 +89,9 @@ def em_new_records_sensor(
         return dg.SkipReason(
             f"no rows landed since the last batch and no batch waits for a run{given_up}"
         )
-    # the first batch has no model to score with: that run trains one (on everything)
-    model_exists = context.instance.get_latest_materialization_event(dg.AssetKey("em_model"))
-    selection = BATCH_ASSETS if model_exists else None
+    # until a model is promoted there is none to score with: the run trains one (on everything)
+    promoted = context.instance.get_latest_materialization_event(dg.AssetKey(PROMOTED))
+    selection = BATCH_ASSETS if promoted else None
     known = set(context.instance.get_dynamic_partitions(import_batches.name))
     return dg.SensorResult(
         run_requests=[
@@ -132,3 +134,8 @@ def em_feedback_sensor(
         run_requests=[dg.RunRequest(run_key=f"feedback-{newest}", partition_key=latest.batch_key)],
         cursor=newest,
     )
+
+
+# A candidate materialized on its own (from the UI, after a policy change) is promoted here once
+# its quality check passed; runs that train it promote it themselves.
+em_automation_sensor = automation_sensor("em_automation_sensor", GROUP)

@@ -22,7 +22,6 @@ class TrainedMatcher:
     pipeline: Pipeline
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, object] = field(default_factory=dict)
-    quality_passed: bool = True  # set from em_model_meets_quality_floors when the asset trains it
 
     def probabilities(self, features: pd.DataFrame) -> np.ndarray:
         return self.pipeline.predict_proba(features)[:, 1]

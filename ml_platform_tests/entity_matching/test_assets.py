@@ -126,7 +126,7 @@ def test_three_import_batches_become_three_partitions_and_find_the_matches(platf
     assert cursors == sorted(cursors) and len(set(cursors)) == 3  # the cursor advances each batch
     assert all(run.success for t in ticks for run in t.runs)
     # the first batch trains the first model; later ones only score with it
-    assert "em_model" in runs.materialized(ticks[0].runs[0])
+    assert {"em_model", "em_promoted_model"} <= set(runs.materialized(ticks[0].runs[0]))
     assert "em_model" not in runs.materialized(ticks[1].runs[0])
     matches = warehouse.read_table("em_matches")
     found = dataset.truth.merge(matches, on=["source_id", "target_id"])
@@ -252,9 +252,12 @@ def test_enough_new_feedback_retrains_and_rescores_the_latest_batch(platform, da
     assert runs.tick(em_feedback_sensor, defs, instance, cursor=retrain.cursor).skipped
 
 
-def test_a_model_below_the_quality_floors_blocks_the_export(platform, dataset, s3_endpoint):
+def test_a_model_below_the_quality_floors_is_never_promoted(platform, dataset, s3_endpoint):
     defs, instance, warehouse, bucket = platform
     three_batches(defs, instance, warehouse, dataset)
+    promoted_before = instance.get_latest_materialization_event(dg.AssetKey("em_promoted_model"))
+    automation: dict = {}  # the evaluation's cursor, kept tick to tick
+    automation_tick(defs, instance, automation)
     batches.land(
         warehouse,
         batches.LANDING_FEEDBACK,
@@ -272,16 +275,45 @@ def test_a_model_below_the_quality_floors_blocks_the_export(platform, dataset, s
     )
     assert not check.passed
     assert "em_model" in runs.materialized(run)
-    assert "em_matches" not in runs.materialized(run)
-    # and a later run that does not retrain refuses to score with that model
-    batch = retrain.requests[0].partition_key
-    later = strict.resolve_job_def("entity_matching_job").execute_in_process(
-        instance=instance, partition_key=batch, asset_selection=BATCH_ASSETS, raise_on_error=False
+    assert not {"em_promoted_model", "em_matches"} & set(runs.materialized(run))
+    assert "em_promoted_model" not in automation_tick(strict, instance, automation)
+    # promoting it on its own (from the UI, or by automation) is refused too
+    promote = strict.resolve_job_def("entity_matching_job").execute_in_process(
+        instance=instance,
+        partition_key=retrain.requests[0].partition_key,
+        asset_selection=[dg.AssetKey("em_promoted_model")],
+        raise_on_error=False,
     )
-    failure = next(e for e in later.all_events if e.is_step_failure)
-    assert failure.step_key == "em_scores"
+    failure = next(e for e in promote.all_events if e.is_step_failure)
     assert "failed em_model_meets_quality_floors" in str(failure.step_failure_data.error)
-    assert "em_matches" not in runs.materialized(later)
+    promoted = instance.get_latest_materialization_event(dg.AssetKey("em_promoted_model"))
+    assert promoted.run_id == promoted_before.run_id  # the model promoted before stays
+    # and batches go on being scored and exported with it
+    later = strict.resolve_job_def("entity_matching_job").execute_in_process(
+        instance=instance,
+        partition_key=retrain.requests[0].partition_key,
+        asset_selection=BATCH_ASSETS,
+    )
+    assert "em_matches" in runs.materialized(later)
+    # a candidate that meets the floors, trained on its own, is promoted by automation
+    retrained = defs.resolve_job_def("entity_matching_job").execute_in_process(
+        instance=instance,
+        partition_key=retrain.requests[0].partition_key,
+        asset_selection=[dg.AssetKey("em_model")],
+    )
+    assert all(check.passed for check in retrained.get_asset_check_evaluations())
+    assert "em_promoted_model" in automation_tick(defs, instance, automation)
+
+
+def automation_tick(defs: dg.Definitions, instance, state: dict) -> set[str]:
+    """One evaluation of the automation conditions, as em_automation_sensor's tick does: the
+    assets it asks for (`state` keeps the cursor between ticks)."""
+    evaluated = dg.evaluate_automation_conditions(
+        defs=defs, instance=instance, cursor=state.get("cursor")
+    )
+    state["cursor"] = evaluated.cursor
+    keys = defs.resolve_asset_graph().get_all_asset_keys()
+    return {key.to_user_string() for key in keys if evaluated.get_num_requested(key)}
 
 
 def test_feedback_naming_an_unknown_record_fails_with_its_row_and_keeps_stored_feedback(
