@@ -137,13 +137,28 @@ class OneOf:
 
 
 @dataclass(frozen=True)
-class Absent:
-    """No row of `table` has this row's `column` value in its `other_column` (default: the same
-    name): NOT EXISTS, an anti-join. Holds for every row when `table` does not exist yet."""
+class _Correlated:
+    """Rows of another `table` (those its `where` keeps) with this row's values of `column` in
+    its `other_column` (default: the same names); one name or several, compared pairwise.
+    Against a text column of the other table this row's value compares as text, NULL as '':
+    how a record of ids of any type (entity matching's import batches) writes them down."""
 
-    column: str
+    column: str | tuple[str, ...]
     table: str
-    other_column: str | None = None
+    other_column: str | tuple[str, ...] | None = None
+    where: "tuple[Condition, ...]" = ()
+
+
+@dataclass(frozen=True)
+class Absent(_Correlated):
+    """No such row: NOT EXISTS, an anti-join. Holds for every row when `table` does not exist
+    yet."""
+
+
+@dataclass(frozen=True)
+class Present(_Correlated):
+    """At least one such row: EXISTS, a semi-join (no row is repeated, unlike a join). Holds for
+    no row when `table` does not exist yet."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +168,7 @@ class AnyOf:
     conditions: "tuple[Condition, ...]"
 
 
-Condition = Compare | IsNull | Blank | OneOf | Absent | AnyOf
+Condition = Compare | IsNull | Blank | OneOf | Absent | Present | AnyOf
 
 
 @dataclass(frozen=True)
@@ -179,6 +194,7 @@ class Select:
     order_by: tuple[str, ...] = ()
     limit: int | None = None
     distinct: bool = False
+    as_text: bool = False  # every column read as text, NULL as '' (ids of any type, one way)
 
 
 # engines --------------------------------------------------------------------------------------
@@ -282,6 +298,11 @@ def _typed(values: list[Any], kind: sa.types.TypeEngine) -> Any:
     return pd.Series(values, dtype=object)
 
 
+def _as_text(column: sa.ColumnElement) -> sa.ColumnElement:
+    """The value as the database writes it as text (an integer id 10 as '10'), NULL as ''."""
+    return sa.func.coalesce(sa.cast(column, sa.Text), "")
+
+
 def _bindable(value: Any) -> Any:
     """Bound datetimes must be UTC: SQLite compares the stored UTC text with the value's text."""
     if isinstance(value, pd.Timestamp):
@@ -320,8 +341,8 @@ class Warehouse(dg.ConfigurableResource):
     # reads -------------------------------------------------------------------------------------
 
     def read_sql(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """Ad-hoc SQL; values come back as the driver gives them. Only entity matching's batch
-        bookkeeping still uses it, until it moves onto `Select`; new code uses `frame`/`rows`."""
+        """Ad-hoc SQL, for tests and operators at a prompt; values come back as the driver gives
+        them. Product code describes its queries with `Select` (`frame`/`rows`)."""
         with self.engine().connect() as conn:
             return pd.read_sql(sa.text(sql), conn, params=params)
 
@@ -549,6 +570,8 @@ class Warehouse(dg.ConfigurableResource):
         if select.join is not None:
             other = self._reflect(conn, select.join.table)
             chosen += [self._column(other, c) for c in select.join.columns]
+        if select.as_text:
+            chosen = [_as_text(c).label(c.name) for c in chosen]
         query = sa.select(*chosen)
         if other is not None and select.join is not None:
             on = [self._column(main, c) == self._column(other, c) for c in select.join.on]
@@ -583,15 +606,34 @@ class Warehouse(dg.ConfigurableResource):
                 return self._column(target, column).in_(self._compile(conn, inner))
             case OneOf(column, values):
                 return self._column(target, column).in_([_bindable(v) for v in values])
-            case Absent(column, table, other_column):
-                if not sa.inspect(conn).has_table(table, schema=self.db_schema):
-                    return sa.true()
-                other = self._reflect(conn, table).alias("absent")
-                match = self._column(other, other_column or column) == self._column(target, column)
-                return ~sa.exists().where(match)
+            case Absent() | Present():
+                if not sa.inspect(conn).has_table(condition.table, schema=self.db_schema):
+                    return sa.true() if isinstance(condition, Absent) else sa.false()
+                found = sa.exists().where(*self._correlation(conn, target, condition))
+                return ~found if isinstance(condition, Absent) else found
             case AnyOf(conditions):
                 return sa.or_(*(self._condition(conn, target, c) for c in conditions))
         raise InvalidInputError(f"not a warehouse condition: {condition!r}")
+
+    def _correlation(
+        self, conn: sa.Connection, target: sa.Table, condition: _Correlated
+    ) -> list[sa.ColumnElement[bool]]:
+        """The conditions on the other table's rows: its columns equal to this row's, and its own
+        `where`."""
+        other = self._reflect(conn, condition.table).alias(f"{condition.table}_correlated")
+        mine = (condition.column,) if isinstance(condition.column, str) else condition.column
+        theirs = condition.other_column or mine
+        theirs = (theirs,) if isinstance(theirs, str) else theirs
+        if len(theirs) != len(mine):
+            raise InvalidInputError(f"columns {mine} compared with {theirs}: not one for one")
+        matches = []
+        for name, other_name in zip(mine, theirs, strict=True):
+            value: sa.ColumnElement = self._column(target, name)
+            recorded = self._column(other, other_name)
+            if isinstance(recorded.type, sa.String):
+                value = _as_text(value)
+            matches.append(recorded == value)
+        return matches + [self._condition(conn, other, c) for c in condition.where]
 
     def _declared(self, spec: TableSpec) -> sa.Table:
         """The table as its owner declared it (no database round trip)."""

@@ -13,13 +13,21 @@ An id landed again with a new `modified_at` is an update (an upsert): the newer 
 a later batch and wins downstream — matching compares it, not the older row.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
 from ml_platform.core.errors import InvalidInputError
-from ml_platform.core.warehouse import Warehouse
+from ml_platform.core.warehouse import (
+    Absent,
+    Compare,
+    Condition,
+    OneOf,
+    Present,
+    Select,
+    Warehouse,
+)
 from ml_platform.entity_matching.contract import LANDING_FEEDBACK, TIMESTAMP_FORMAT
 
 LANDING_SOURCES = "em_landing_sources"
@@ -88,46 +96,50 @@ def _record_legacy_imports(warehouse: Warehouse) -> None:
     for landing, table in imported.items():
         if not warehouse.table_exists(table):
             continue
-        version = (
-            "COALESCE(CAST(modified_at AS TEXT), '')"
-            if "modified_at" in warehouse.column_names(table)
-            else "''"
-        )
+        rows = _versions(warehouse, table, ("partition_key",))
         frames.append(
-            warehouse.read_sql(
-                f"SELECT partition_key AS batch_key, :landing AS landing_table, "
-                f"CAST(id AS TEXT) AS id, {version} AS modified_at FROM {table}",
-                {"landing": landing},
-            )
+            rows.rename(columns={"partition_key": "batch_key"}).assign(landing_table=landing)
         )
     if frames:
+        record = pd.concat(frames, ignore_index=True)
         # plain str columns: astype("string") of the concatenation corrupts values under pyarrow
-        warehouse.append_rows(BATCH_ROWS, pd.concat(frames, ignore_index=True).astype(str))
+        columns = ["batch_key", "landing_table", "id", "modified_at"]
+        warehouse.append_rows(BATCH_ROWS, record[columns].astype(str))
 
 
 def _not_yet_imported(warehouse: Warehouse, table: str) -> pd.DataFrame:
     """(id, modified_at) of the rows of a landing table that no batch has imported: an anti-join."""
     if not warehouse.table_exists(table):
         return pd.DataFrame(columns=["id", "modified_at"])
-    version = _version(warehouse, table)
-    recorded = (
-        f"AND NOT EXISTS (SELECT 1 FROM {BATCH_ROWS} r WHERE r.landing_table = :table "
-        f"AND r.id = CAST(l.id AS TEXT) AND r.modified_at = {version})"
-        if warehouse.table_exists(BATCH_ROWS)
-        else ""
-    )
-    return warehouse.read_sql(
-        f"SELECT DISTINCT CAST(l.id AS TEXT) AS id, {version} AS modified_at FROM {table} l "
-        f"WHERE l.id IS NOT NULL {recorded}",
-        {"table": table},
-    )
+    rows = _versions(warehouse, table, where=(_recorded(warehouse, table, Absent),))
+    return rows[rows["id"] != ""].reset_index(drop=True)  # a row without an id is no record
 
 
-def _version(warehouse: Warehouse, table: str) -> str:
-    """What tells two landed rows of one id apart: their `modified_at` as text ('' if absent)."""
-    if "modified_at" not in warehouse.column_names(table):
-        return "''"
-    return "COALESCE(CAST(l.modified_at AS TEXT), '')"
+def _versions(
+    warehouse: Warehouse,
+    table: str,
+    extra: tuple[str, ...] = (),
+    where: tuple[Condition, ...] = (),
+) -> pd.DataFrame:
+    """Distinct (id, modified_at) of a table as text, as the batch record writes them down:
+    `modified_at` is what tells two landed rows of one id apart ('' if the table has none)."""
+    stamped = "modified_at" in warehouse.column_names(table)
+    columns = (*extra, "id", "modified_at") if stamped else (*extra, "id")
+    rows = warehouse.frame(Select(table, columns, where, distinct=True, as_text=True))
+    return rows if stamped else rows.assign(modified_at="")
+
+
+def _recorded(
+    warehouse: Warehouse, table: str, kind: type[Absent] | type[Present], batch_key: str = ""
+) -> Absent | Present:
+    """A landing row of `table` is (Present) or is not (Absent) in the batch record, in the
+    batch `batch_key` if one is given: matched by id and `modified_at` as text."""
+    where: tuple[Condition, ...] = (Compare("landing_table", "==", table),)
+    if batch_key:
+        where += (Compare("batch_key", "==", batch_key),)
+    if "modified_at" in warehouse.column_names(table):
+        return kind(("id", "modified_at"), BATCH_ROWS, where=where)
+    return kind("id", BATCH_ROWS, where=(*where, Compare("modified_at", "==", "")))
 
 
 def _next_key(latest: str | None, now: datetime) -> str:
@@ -152,8 +164,8 @@ def batch_keys(warehouse: Warehouse) -> list[str]:
     """Every recorded batch, oldest first."""
     if not warehouse.table_exists(BATCH_ROWS):
         return []
-    rows = warehouse.read_sql(f"SELECT DISTINCT batch_key FROM {BATCH_ROWS} ORDER BY batch_key")
-    return [str(key) for key in rows["batch_key"]]
+    keys = Select(BATCH_ROWS, ("batch_key",), distinct=True, order_by=("batch_key",))
+    return [str(key) for key in warehouse.frame(keys)["batch_key"]]
 
 
 def latest_batch(warehouse: Warehouse) -> Batch | None:
@@ -163,10 +175,8 @@ def latest_batch(warehouse: Warehouse) -> Batch | None:
 
 def get_batch(warehouse: Warehouse, batch_key: str) -> Batch:
     counts = (
-        warehouse.read_sql(
-            f"SELECT landing_table, COUNT(*) AS n FROM {BATCH_ROWS} WHERE batch_key = :key "
-            "GROUP BY landing_table",
-            {"key": batch_key},
+        warehouse.count_by(
+            Select(BATCH_ROWS, where=(Compare("batch_key", "==", batch_key),)), "landing_table"
         )
         if warehouse.table_exists(BATCH_ROWS)
         else pd.DataFrame(columns=["landing_table", "n"])
@@ -193,12 +203,7 @@ def _read_batch_rows(warehouse: Warehouse, table: str, batch_key: str) -> pd.Dat
     newer row (the same row landed twice counts once)."""
     if not warehouse.table_exists(table):  # nothing of this kind has landed yet
         return pd.DataFrame({"id": pd.Series(dtype="string")})
-    version = _version(warehouse, table)
-    rows = warehouse.read_sql(
-        f"SELECT l.* FROM {table} l JOIN {BATCH_ROWS} r ON r.landing_table = :table "
-        f"AND r.batch_key = :key AND r.id = CAST(l.id AS TEXT) AND r.modified_at = {version}",
-        {"table": table, "key": batch_key},
-    )
+    rows = warehouse.frame(Select(table, where=(_recorded(warehouse, table, Present, batch_key),)))
     rows = rows.assign(id=rows["id"].astype("string"))
     order = ["modified_at", "id"] if "modified_at" in rows.columns else ["id"]
     newest = rows.sort_values(order, kind="stable").drop_duplicates("id", keep="last")
@@ -209,18 +214,16 @@ def landed_ids(warehouse: Warehouse, table: str) -> set[str]:
     """Every id landed in a landing table so far, whether imported yet or not."""
     if not warehouse.table_exists(table):
         return set()
-    rows = warehouse.read_sql(f"SELECT DISTINCT CAST(id AS TEXT) AS id FROM {table}")
-    return set(rows["id"].astype(str))
+    rows = warehouse.frame(Select(table, ("id",), distinct=True, as_text=True))
+    return set(rows["id"]) - {""}
 
 
 def imported_until(warehouse: Warehouse, table: str, batch_key: str) -> set[str]:
     """Ids of `table` (a landing table) that batches up to and including `batch_key` imported."""
     if not warehouse.table_exists(BATCH_ROWS):
         return set()
-    rows = warehouse.read_sql(
-        f"SELECT DISTINCT id FROM {BATCH_ROWS} WHERE landing_table = :table AND batch_key <= :key",
-        {"table": table, "key": batch_key},
-    )
+    where = (Compare("landing_table", "==", table), Compare("batch_key", "<=", batch_key))
+    rows = warehouse.frame(Select(BATCH_ROWS, ("id",), where, distinct=True))
     return set(rows["id"].astype(str))
 
 
@@ -233,23 +236,23 @@ def unmatched_earlier_sources(warehouse: Warehouse, batch_key: str) -> pd.DataFr
     """
     if not warehouse.table_exists("em_sources"):
         return pd.DataFrame()
-    matched = (
-        "AND id NOT IN (SELECT source_id FROM em_matches WHERE partition_key < :key)"
-        if warehouse.table_exists("em_matches")
-        else ""
-    )
-    rows = warehouse.read_sql(
-        f"SELECT * FROM em_sources WHERE partition_key < :key {matched} ORDER BY id",
-        {"key": batch_key},
-    )
+    earlier = Compare("partition_key", "<", batch_key)
+    unmatched = Absent("id", "em_matches", "source_id", where=(earlier,))
+    candidates = Select("em_sources", where=(earlier, unmatched), order_by=("id",))
+    rows = warehouse.frame(candidates)
     # ids imported more than once (an update): only the row of the newest batch up to this one
-    newest = warehouse.read_sql(
-        "SELECT id, MAX(partition_key) AS newest FROM em_sources WHERE partition_key <= :key "
-        "GROUP BY id HAVING COUNT(*) > 1",
-        {"key": batch_key},
+    imports = warehouse.frame(
+        Select(
+            "em_sources",
+            ("id", "partition_key"),
+            (
+                Compare("partition_key", "<=", batch_key),
+                OneOf("id", replace(candidates, columns=("id",), order_by=())),
+            ),
+        )
     )
-    superseded = rows.merge(newest, on="id", how="left")
-    keep = superseded["newest"].isna() | (superseded["partition_key"] == superseded["newest"])
+    newest = rows["id"].map(imports.groupby("id")["partition_key"].max())
+    keep = rows["partition_key"] == newest
     return rows[keep.to_numpy()].drop(columns=["partition_key"]).reset_index(drop=True)
 
 
@@ -257,15 +260,18 @@ def imported_ids(warehouse: Warehouse, table: str) -> set[str]:
     """Every id an import asset (`em_sources`/`em_targets`) has stored, across all batches."""
     if not warehouse.table_exists(table):
         return set()
-    return set(warehouse.read_sql(f"SELECT id FROM {table}")["id"])
+    return set(warehouse.frame(Select(table, ("id",)))["id"])
 
 
 def read_new_feedback(warehouse: Warehouse, after: str) -> pd.DataFrame:
     if not warehouse.table_exists(LANDING_FEEDBACK):
         return pd.DataFrame(columns=["source_id", "target_id", "label", "modified_at"])
-    rows = warehouse.read_sql(
-        f"SELECT * FROM {LANDING_FEEDBACK} WHERE modified_at > :after ORDER BY modified_at",
-        {"after": after},
+    rows = warehouse.frame(
+        Select(
+            LANDING_FEEDBACK,
+            where=(Compare("modified_at", ">", after),),
+            order_by=("modified_at",),
+        )
     )
     # a NULL label (a withdrawal) turns the column to float: 1.0 must still read as 1
     return rows.assign(label=rows["label"].astype("Int64")) if len(rows) else rows
@@ -282,18 +288,20 @@ def count_new_feedback(warehouse: Warehouse, after: str) -> tuple[int, str]:
     """How many feedback rows landed after ``after``, and the newest `modified_at` among them."""
     if not warehouse.table_exists(LANDING_FEEDBACK):
         return 0, after
-    row = warehouse.read_sql(
-        f"SELECT COUNT(*) AS n, MAX(modified_at) AS newest FROM {LANDING_FEEDBACK} "
-        "WHERE modified_at > :after",
-        {"after": after},
-    ).iloc[0]
-    return int(row["n"]), _text(row["newest"]) or after
+    newest = _text(
+        warehouse.max_value(LANDING_FEEDBACK, "modified_at", (Compare("modified_at", ">", after),))
+    )
+    if newest is None:
+        return 0, after
+    # counted up to the newest seen, so a row landing in between is left for the next count
+    upto = (Compare("modified_at", ">", after), Compare("modified_at", "<=", newest))
+    return warehouse.count(Select(LANDING_FEEDBACK, where=upto)), newest
 
 
 def read_truth(warehouse: Warehouse) -> pd.DataFrame | None:
     if not warehouse.table_exists(LANDING_TRUTH):
         return None
-    return warehouse.read_sql(f"SELECT source_id, target_id FROM {LANDING_TRUTH}")
+    return warehouse.frame(Select(LANDING_TRUTH, ("source_id", "target_id")))
 
 
 def _text(value: object) -> str | None:

@@ -16,9 +16,6 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ml_platform"
 WAREHOUSE = Path("core/warehouse.py")
-# Owned by another helper this session (emdagster): its raw `read_sql` moves onto `Select` with
-# the entity-matching rewrite. Each entry must still need the exception (checked below).
-PENDING = {Path("entity_matching/batches.py")}
 
 DRIVERS = ("sqlalchemy", "psycopg2", "psycopg", "sqlite3", "duckdb")
 # Keywords in capitals (how SQL is written here; prose does not capitalise "select … from"),
@@ -95,17 +92,13 @@ def test_no_module_but_the_warehouse_speaks_sql_or_touches_the_engine():
     offenders = {
         str(path): found
         for path in _modules()
-        if path != WAREHOUSE
-        and path not in PENDING
-        and (found := violations((PACKAGE / path).read_text()))
+        if path != WAREHOUSE and (found := violations((PACKAGE / path).read_text()))
     }
     assert not offenders, f"SQL outside core/warehouse.py (use its Select/TableSpec): {offenders}"
 
 
-def test_the_warehouse_is_where_the_sql_is_and_each_pending_module_still_needs_its_exception():
+def test_the_warehouse_is_where_the_sql_is():
     assert violations((PACKAGE / WAREHOUSE).read_text()), "the scan no longer sees any SQL"
-    for path in PENDING:
-        assert violations((PACKAGE / path).read_text()), f"{path} is clean: drop it from PENDING"
 
 
 @pytest.mark.parametrize(

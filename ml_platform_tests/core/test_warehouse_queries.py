@@ -16,6 +16,7 @@ from ml_platform.core.warehouse import (
     Join,
     Kind,
     OneOf,
+    Present,
     Select,
     TableSpec,
 )
@@ -105,6 +106,41 @@ def test_conditions_one_of_a_list_or_a_query_absent_from_another_table_and_any_o
     assert ids(Absent("tweet_id", "no_such_table")) == [0, 1, 2, 3, 4, 5]
     assert ids(AnyOf((Blank("text"), IsNull("retweeted_id")))) == [1, 2, 4, 5]
     assert ids(Compare("is_ai", "==", True), Compare("score", ">", 0.1)) == [2, 4]
+
+
+def test_a_record_of_text_ids_matches_rows_of_any_id_type_on_several_columns(stored):
+    # a record such as entity matching's import batches: ids and versions written down as text
+    record = pd.DataFrame(
+        {
+            "kind": ["tweet", "tweet", "other"],
+            "tweet_id": [str(BIG), str(BIG + 1), str(BIG + 2)],
+            "text": ["tweet 0", "changed", "tweet 2"],
+        }
+    )
+    stored.append_rows("record", record)
+
+    def ids(condition):
+        return sorted(
+            r["tweet_id"] - BIG for r in stored.rows(Select("tweets", ("tweet_id",), (condition,)))
+        )
+
+    recorded = {"column": ("tweet_id", "text"), "table": "record"}
+    tweet = (Compare("kind", "==", "tweet"),)
+    assert ids(Present(**recorded, where=tweet)) == [0]  # 1 changed; 2 is another kind's
+    assert ids(Absent(**recorded, where=tweet)) == [1, 2, 3, 4, 5]
+    assert ids(Present("tweet_id", "record")) == [0, 1, 2]
+    assert ids(Present("tweet_id", "no_such_table")) == []
+    with pytest.raises(InvalidInputError, match="not one for one"):
+        ids(Absent(("tweet_id", "text"), "record", other_column="tweet_id"))
+
+
+def test_as_text_reads_every_column_as_the_database_writes_it_and_null_as_empty(stored):
+    read = stored.frame(
+        Select("tweets", ("tweet_id", "retweeted_id"), order_by=("tweet_id",), as_text=True)
+    )
+
+    assert read["tweet_id"].tolist()[:2] == [str(BIG), str(BIG + 1)]
+    assert read["retweeted_id"].tolist()[:2] == [str(BIG), ""]
 
 
 def test_a_join_adds_the_other_tables_columns_and_filters_by_its_conditions(stored):

@@ -187,3 +187,24 @@ def test_an_upgraded_deployment_does_not_import_its_earlier_batches_again(wareho
     assert set(batches.read_targets(warehouse, batch.batch_key)["id"]) == {
         f"t{i}" for i in range(10, 21)
     }
+
+
+def test_integer_ids_written_without_stamps_by_another_writer_are_imported_exactly_once(
+    warehouse, people
+):
+    """Not every operational system lands rows through `land`: ids stay integers, `modified_at`
+    NULL. The record holds them as text, and the anti-join still finds them recorded."""
+    targets, _ = renumbered(people, list(range(1, 21)))
+    targets = targets.assign(id=targets["id"].astype("int64"), modified_at=None)
+    warehouse.append_rows(batches.LANDING_TARGETS, targets.iloc[:15])
+
+    first = batches.close_batch(warehouse, START)
+
+    assert first.targets == 15
+    read = batches.read_targets(warehouse, first.batch_key)
+    assert sorted(read["id"], key=int) == [str(i) for i in range(1, 16)]
+    assert batches.close_batch(warehouse, START + timedelta(hours=1)) is None
+    warehouse.append_rows(batches.LANDING_TARGETS, targets.iloc[15:])
+    second = batches.close_batch(warehouse, START + timedelta(hours=2))
+    assert second.targets == 5
+    assert batches.landed_ids(warehouse, batches.LANDING_TARGETS) == {str(i) for i in range(1, 21)}
