@@ -10,7 +10,8 @@ promoted; otherwise the promoted asset fails (`require_promotable`) and the mode
 before stays.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import dagster as dg
 
@@ -19,6 +20,19 @@ import dagster as dg
 FOLLOWS_PASSED_CANDIDATE = (
     dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
 )
+
+
+def promoted_asset(
+    name: str, group: str, kind: str
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """The decorator of a product's promoted-model asset: follows its candidate by automation
+    (the product's automation sensor evaluates it), and its body calls `require_promotable`."""
+    return dg.asset(
+        name=name,
+        group_name=group,
+        kinds={kind},
+        automation_condition=FOLLOWS_PASSED_CANDIDATE,
+    )
 
 
 def refusal(
@@ -50,8 +64,11 @@ def refusal(
 
 def require_promotable(
     context: dg.AssetExecutionContext, candidate: str, check_names: Sequence[str]
-) -> None:
-    """Raise `dg.Failure` (the step fails, nothing is stored) unless `candidate` may be promoted."""
-    reason = refusal(context.instance, dg.AssetKey(candidate), check_names)
+) -> str:
+    """Raise `dg.Failure` (the step fails, nothing is stored) unless `candidate` may be promoted;
+    otherwise the run id of the candidate promoted, for the promoted asset's metadata."""
+    key = dg.AssetKey(candidate)
+    reason = refusal(context.instance, key, check_names)
     if reason is not None:
         raise dg.Failure(f"not promoted: {reason}; the model promoted before stays")
+    return context.instance.get_latest_materialization_event(key).run_id

@@ -294,24 +294,18 @@ def _quality_check(matcher: training.TrainedMatcher, policy: MatchingPolicy) -> 
     )
 
 
-@dg.asset(
-    name=PROMOTED,
-    group_name=GROUP,
-    kinds={"scikitlearn"},
-    automation_condition=promotion.FOLLOWS_PASSED_CANDIDATE,
-)
+@promotion.promoted_asset(PROMOTED, GROUP, "scikitlearn")
 def em_promoted_model(
     context: dg.AssetExecutionContext, em_model: training.TrainedMatcher
 ) -> dg.Output[training.TrainedMatcher]:
     """The candidate that met the quality floors: what every batch is scored, exported and
     queued for review with. A retrain that fails leaves the model promoted before in place."""
-    promotion.require_promotable(context, CANDIDATE, [QUALITY_CHECK])
-    source = context.instance.get_latest_materialization_event(dg.AssetKey(CANDIDATE))
+    candidate_run_id = promotion.require_promotable(context, CANDIDATE, [QUALITY_CHECK])
     return dg.Output(
         em_model,
         metadata={
             **artifacts.model_metadata(metrics=em_model.metrics, params=em_model.params, plots={}),
-            "candidate_run_id": source.run_id if source else "",
+            "candidate_run_id": candidate_run_id,
         },
     )
 

@@ -403,12 +403,7 @@ def classifier_beats_labellers(metrics: dict[str, float]) -> bool:
     )
 
 
-@dg.asset(
-    name=PROMOTED,
-    group_name=GROUP,
-    kinds={"tensorflow"},
-    automation_condition=promotion.FOLLOWS_PASSED_CANDIDATE,
-)
+@promotion.promoted_asset(PROMOTED, GROUP, "tensorflow")
 def tweet_classifier(
     context: dg.AssetExecutionContext,
     object_store: ObjectStore,
@@ -416,19 +411,18 @@ def tweet_classifier(
 ) -> dg.Output[TweetClassifier]:
     """The candidate that passed its check, exported as a versioned SavedModel (TensorFlow
     Serving layout): what the serving app, TF Serving and live classification use."""
-    promotion.require_promotable(context, CANDIDATE, [CLASSIFIER_CHECK])
+    candidate_run_id = promotion.require_promotable(context, CANDIDATE, [CLASSIFIER_CHECK])
     model = tweet_classifier_candidate
     exported = object_store.path(f"{SERVING_EXPORTS}/{model.version}")
     _export(model, exported)
     context.log.info(f"SavedModel version {model.version} exported to {exported}")
-    source = context.instance.get_latest_materialization_event(dg.AssetKey(CANDIDATE))
     return dg.Output(
         model,
         metadata={
             MODEL_VERSION: model.version,
             "threshold": dg.MetadataValue.float(model.threshold),
             "saved_model": dg.MetadataValue.path(str(exported)),
-            "candidate_run_id": source.run_id if source else "",
+            "candidate_run_id": candidate_run_id,
         },
     )
 
